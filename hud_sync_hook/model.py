@@ -1,0 +1,173 @@
+"""Task values and the content signature that decides whether a remote task is up to date.
+
+Pure: no I/O. The signature and upload record follow the platform contract byte for byte, so a
+plan made here agrees with the one `hud sync tasks` would make.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+MAX_SLUG_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a task or a problem came from: a path relative to the project, and a 1-based line."""
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.file
+        if self.column is None:
+            return f"{self.file}:{self.line}"
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A validation problem: where, what is wrong, and the one-line fix."""
+
+    location: Location
+    message: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.message}"
+        return f"{text} ({self.fix})" if self.fix else text
+
+
+@dataclass
+class TaskSpec:
+    """A task as found locally, normalised to plain data.
+
+    Fields keep what the user wrote (a slug may be missing or of the wrong type) so that
+    validation can report it; `signature` is only meaningful once the task validated.
+    """
+
+    slug: Any
+    scenario: Any
+    env: Any = None
+    args: Any = field(default_factory=dict)
+    validation: Any = None
+    agent_config: Any = None
+    columns: Any = None
+    location: Location = field(default_factory=lambda: Location("<unknown>"))
+    _signature: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def qualified_scenario(self) -> str:
+        return qualify_scenario(str(self.scenario), self.env if isinstance(self.env, str) else None)
+
+    @property
+    def signature(self) -> str:
+        if self._signature is None:
+            self._signature = signature(
+                self.qualified_scenario, self.args, self.validation, self.agent_config, self.columns
+            )
+        return self._signature
+
+    def upload_record(self) -> dict[str, Any]:
+        """The task as `POST /tasks/upload` expects it."""
+        record: dict[str, Any] = {
+            "slug": self.slug,
+            "env": {"name": self.env} if self.env else {},
+            "scenario": self.qualified_scenario,
+            "args": self.args,
+        }
+        if self.validation is not None:
+            record["validation"] = self.validation
+        if self.agent_config:
+            record["agent_config"] = self.agent_config
+        if self.columns:
+            record["column_values"] = self.columns
+        return record
+
+
+def qualify_scenario(scenario: str, env: str | None) -> str:
+    """`checkout` with env `my-env` becomes `my-env:checkout`; a qualified name stays as it is."""
+    if env and ":" not in scenario:
+        return f"{env}:{scenario}"
+    return scenario
+
+
+def short_scenario(scenario: str) -> str:
+    """The scenario without its environment prefix: renaming the env changes nothing."""
+    return scenario.rsplit(":", 1)[-1] if ":" in scenario else scenario
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no spaces, non-JSON values rendered with `str`: the contract's form."""
+    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def signature(
+    scenario: str,
+    args: Any,
+    validation: Any,
+    agent_config: Any,
+    columns: Any,
+) -> str:
+    data: dict[str, Any] = {"args": args}
+    if validation is not None:
+        data["validation"] = validation
+    if agent_config:
+        data["agent_config"] = agent_config
+    if columns:
+        data["columns"] = columns
+    return f"{short_scenario(scenario)}|" + canonical_json(data)
+
+
+def remote_slug(record: Mapping[str, Any]) -> str | None:
+    slug = record.get("slug") or record.get("external_id")
+    return slug if isinstance(slug, str) and slug else None
+
+
+def remote_signature(record: Mapping[str, Any]) -> str:
+    """Signature of a task record as the platform returns it (columns come from `column_values`)."""
+    raw_args = record.get("args")
+    return signature(
+        record.get("scenario") or "",
+        raw_args if isinstance(raw_args, dict) else {},
+        record.get("validation"),
+        record.get("agent_config") or None,
+        record.get("column_values") or None,
+    )
+
+
+def column_definitions(tasks: Iterable[TaskSpec]) -> dict[str, dict[str, Any]] | None:
+    """Infer the taskset's column types from every local task, as the platform client does.
+
+    Any list value makes a column `multi-select` (options: the sorted union), all-numeric values
+    make it `number`, anything else `text`.
+    """
+    values: dict[str, list[Any]] = {}
+    for task in tasks:
+        if isinstance(task.columns, dict):
+            for name, value in task.columns.items():
+                values.setdefault(name, []).append(value)
+    if not values:
+        return None
+    definitions: dict[str, dict[str, Any]] = {}
+    for name, seen in values.items():
+        present = [v for v in seen if v is not None]
+        if any(isinstance(v, list) for v in present):
+            options: set[str] = set()
+            for v in present:
+                if isinstance(v, list):
+                    options.update(str(item) for item in v)
+                else:
+                    options.add(str(v))
+            definitions[name] = {"type": "multi-select", "options": sorted(options)}
+        elif present and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in present
+        ):
+            definitions[name] = {"type": "number"}
+        else:
+            definitions[name] = {"type": "text"}
+    return definitions

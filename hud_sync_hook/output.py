@@ -1,0 +1,41 @@
+"""Terminal output helpers: one-line errors and warnings on stderr, with secrets masked."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+_SECRETS: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret so that nothing printed through this module can show it."""
+    if value and len(value) >= 4:
+        _SECRETS.add(value)
+
+
+def mask(text: str) -> str:
+    for secret in _SECRETS:
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _one_line(text: str) -> str:
+    return " ".join(mask(text).splitlines()) if "\n" in text else mask(text)
+
+
+def error(message: str) -> None:
+    print(f"hud-sync-hook: error: {_one_line(message)}", file=sys.stderr)
+
+
+def warning(message: str) -> None:
+    print(f"hud-sync-hook: warning: {_one_line(message)}", file=sys.stderr)
+
+
+def info(message: str = "", *, file=None) -> None:
+    print(mask(message), file=file or sys.stdout)
+
+
+def is_interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty() and not os.environ.get("CI")

@@ -1,0 +1,59 @@
+"""The operations task sync needs from a platform, shared by the HTTP client and the local store."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def is_uuid(value: str) -> bool:
+    return bool(UUID_RE.match(value or ""))
+
+
+@dataclass(frozen=True)
+class RemoteTaskset:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    created: int
+    updated: int
+    taskset_id: str
+
+
+class Platform(Protocol):
+    """What a platform offers task sync. Errors are `PlatformError` with a user-facing message."""
+
+    def find_taskset(self, name: str) -> RemoteTaskset | None:
+        """`GET /tasks/evalset/{name}`; None when it does not exist yet (404)."""
+
+    def fetch_tasks(self, taskset_id: str) -> tuple[str | None, list[dict[str, Any]]]:
+        """`GET /tasks/evalsets/{id}/tasks-by-id`: (taskset name or None, task records).
+
+        A 404 gives (None, []): the taskset has no tasks or does not exist.
+        """
+
+    def upload(
+        self, name: str, tasks: list[dict[str, Any]], columns: dict[str, Any] | None
+    ) -> UploadResult:
+        """`POST /tasks/upload`: an idempotent upsert by slug; never deletes."""
+
+    def get_env(self, registry_id: str) -> dict[str, Any] | None:
+        """`GET /registry/envs/{id}`; None on 404."""
+
+    def search_envs(self, name: str, limit: int = 5) -> list[dict[str, Any]]:
+        """`GET /registry/envs?search=NAME&limit=N`."""
+
+    def env_scenarios(self, env_name: str) -> list[str]:
+        """`GET /tasks/environments/{name}/scenarios`: the scenario names an env offers."""
+
+    @property
+    def request_count(self) -> int:
+        """How many requests (HTTP or store calls) this platform has made; for reports and tests."""
+
+    def close(self) -> None: ...

@@ -171,3 +171,48 @@ def column_definitions(tasks: Iterable[TaskSpec]) -> dict[str, dict[str, Any]] |
         else:
             definitions[name] = {"type": "text"}
     return definitions
+
+
+def task_from_mapping(data: Mapping[str, Any], location: Location) -> TaskSpec:
+    """Normalise a task written as a mapping (a JSON/YAML row, or a dict in a Python `tasks` list).
+
+    Keeps wrong types as they are for validation to report; only fills documented defaults.
+    """
+    slug = data.get("slug")
+    if isinstance(slug, str):
+        slug = slug.strip()
+    env = data.get("env")
+    if isinstance(env, Mapping):
+        env = env.get("name")
+    args = data.get("args")
+    if args is None:
+        args = {}
+    columns = data.get("columns")
+    if columns is None:
+        columns = data.get("column_values")
+    agent_config = data.get("agent_config")
+    return TaskSpec(
+        slug=slug,
+        scenario=data.get("scenario"),
+        env=env,
+        args=args,
+        validation=normalise_validation(data.get("validation")),
+        agent_config=agent_config if agent_config else None,
+        columns=columns if columns else None,
+        location=location,
+    )
+
+
+def normalise_validation(value: Any) -> Any:
+    """`[{name, arguments}]` or None; an empty list counts as none, as in the SDK."""
+    if not value:
+        return None
+    if not isinstance(value, list):
+        return value
+    calls: list[Any] = []
+    for call in value:
+        if isinstance(call, Mapping):
+            calls.append({"name": call.get("name"), "arguments": call.get("arguments") or {}})
+        else:
+            calls.append(call)
+    return calls

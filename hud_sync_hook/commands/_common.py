@@ -1,0 +1,106 @@
+"""Arguments and steps shared by plan, apply and validate."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from hud_sync_hook import output
+from hud_sync_hook.errors import HudSyncError
+
+DEFAULT_API_URL = "https://api.hud.ai"
+
+
+def add_source_arguments(parser: argparse.ArgumentParser, *, with_taskset: bool = True) -> None:
+    parser.add_argument("source", nargs="?", default=".", help="task folder or file (default: .)")
+    if with_taskset:
+        parser.add_argument(
+            "taskset", nargs="?", default=None, help="taskset name or id (default: tasksetId in .hud/config.json)"
+        )
+    parser.add_argument(
+        "--import-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="give up importing a Python task file after this long (default: 60)",
+    )
+
+
+def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
+    add_source_arguments(parser)
+    parser.add_argument("--id", dest="taskset_id", metavar="UUID", help="taskset id (skips the name look-up)")
+    parser.add_argument("--task", dest="only", metavar="SLUG", help="only this task")
+    parser.add_argument("--exclude", action="append", default=[], metavar="SLUG", help="leave this task out (repeatable)")
+    parser.add_argument("--force", action="store_true", help="upload every task, changed or not")
+    parser.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="how to show the plan")
+    parser.add_argument("--out", metavar="FILE", help="also write the rendered plan to FILE")
+    add_api_arguments(parser)
+    parser.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when there are changes (0: nothing to do, 1: error)",
+    )
+
+
+def add_api_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--api-url",
+        default=None,
+        help="platform URL, or `local` / `local:PATH` for the SQLite platform (default: $HUD_API_URL or https://api.hud.ai)",
+    )
+    parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="HTTP timeout per request")
+
+
+def api_url(args: argparse.Namespace) -> str:
+    return args.api_url or os.environ.get("HUD_API_URL") or DEFAULT_API_URL
+
+
+def open_platform_for(args: argparse.Namespace, project_root: Path | None):
+    """The platform the arguments name; the API key is required for anything but `local`."""
+    from hud_sync_hook.config import find_api_key
+    from hud_sync_hook.platform import open_platform
+
+    url = api_url(args)
+    key = None
+    if not url.startswith("local"):
+        key = find_api_key()
+        if not key:
+            raise HudSyncError(
+                "no HUD API key: set HUD_API_KEY, or put HUD_API_KEY=... in ./.env or ~/.hud/.env "
+                "(or use --api-url local to try the local platform)"
+            )
+        output.register_secret(key)
+    return open_platform(url, key, project_root=project_root, timeout=getattr(args, "timeout", 30.0))
+
+
+def write_out(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise HudSyncError(f"cannot write the plan: {err.strerror}; check the path", file=path) from None
+
+
+def print_problems(problems, skipped=()) -> None:
+    for problem in problems:
+        print(f"{problem}", file=sys.stderr)
+    for item in skipped:
+        print(f"skipped {item}", file=sys.stderr)
+
+
+class Progress:
+    """A one-line progress bar on a terminal; silent elsewhere."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total <= 1:
+            return
+        width = 30
+        filled = int(width * done / total)
+        sys.stderr.write(f"\rUploading [{'#' * filled}{'.' * (width - filled)}] {done}/{total} batches")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()

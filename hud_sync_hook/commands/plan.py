@@ -1,0 +1,100 @@
+"""`hud-sync-hook plan`: show what a sync would create and update, without uploading."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from hud_sync_hook import output
+from hud_sync_hook.commands._common import add_plan_arguments, open_platform_for, print_problems, write_out
+from hud_sync_hook.errors import HudSyncError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_plan_arguments(parser)
+
+
+@dataclass
+class Planned:
+    local: object
+    plan: object
+    platform: object
+
+
+def no_tasks_message(local) -> str:
+    found_files = ", ".join(local.discovery.files[:5]) or "no task files"
+    return (
+        f"no tasks found in {local.source} (looked at: {found_files}); "
+        "define tasks in tasks.py or tasks.json|jsonl|yaml, or pass the file to use"
+    )
+
+
+def prepare(args: argparse.Namespace) -> Planned | int:
+    """Discover, validate, and plan against the platform; an int is an exit status to return."""
+    from hud_sync_hook.sync import choose_taskset, env_mismatches, plan_against, read_local
+
+    local = read_local(
+        args.source,
+        only=args.only,
+        exclude=args.exclude,
+        import_timeout=args.import_timeout,
+    )
+    if local.problems:
+        print_problems(local.problems, local.discovery.skipped)
+        output.error(f"{len(local.problems)} problem(s) in the task definitions; nothing was sent to the platform")
+        return 1
+    if not local.discovery.tasks:
+        print_problems([], local.discovery.skipped)
+        raise HudSyncError(no_tasks_message(local))
+    ref = choose_taskset(args.taskset, args.taskset_id, local.config)
+    platform = open_platform_for(args, local.project_root)
+    plan = plan_against(platform, local, ref, force=args.force)
+    mismatches, warning = env_mismatches(platform, local)
+    plan.env_mismatches = mismatches
+    if warning:
+        plan.notes.append(warning)
+    return Planned(local=local, plan=plan, platform=platform)
+
+
+def show(plan, args: argparse.Namespace) -> None:
+    from hud_sync_hook.render import render
+
+    text = render(plan, args.format)
+    if args.out:
+        write_out(args.out, text)
+    sys.stdout.write(output.mask(text))
+    sys.stdout.flush()
+
+
+def offer_env_rewrite(planned: Planned) -> None:
+    """On a terminal, offer to rewrite `Environment("old")` to the linked environment's name."""
+    plan = planned.plan
+    if not plan.env_mismatches or not output.is_interactive():
+        return
+    from hud_sync_hook.reconcile import rewrite_env_names
+
+    current = plan.env_mismatches[0].current_env
+    olds = sorted({m.local_env for m in plan.env_mismatches})
+    files = sorted({m.location.file for m in plan.env_mismatches if m.location.file.endswith(".py")})
+    if not files:
+        return
+    answer = input(f"Rewrite Environment({', '.join(map(repr, olds))}) to Environment({current!r}) in {', '.join(files)}? [y/N] ")
+    if answer.strip().lower() in ("y", "yes"):
+        changed = rewrite_env_names([Path(f) for f in files], olds, current)
+        print(f"Rewrote {changed} file(s); run the command again to plan with the new name.")
+
+
+def run(args: argparse.Namespace) -> int:
+    prepared = prepare(args)
+    if isinstance(prepared, int):
+        return prepared
+    try:
+        show(prepared.plan, args)
+        offer_env_rewrite(prepared)
+    finally:
+        prepared.platform.close()
+    if args.detailed_exitcode and prepared.plan.has_changes:
+        return 2
+    return 0

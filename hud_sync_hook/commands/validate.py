@@ -1,0 +1,48 @@
+"""`hud-sync-hook validate`: offline discovery and validation; no key, no network."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from hud_sync_hook import output
+from hud_sync_hook.commands._common import add_source_arguments, print_problems
+from hud_sync_hook.errors import HudSyncError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_source_arguments(parser, with_taskset=False)
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def run(args: argparse.Namespace) -> int:
+    from hud_sync_hook.commands.plan import no_tasks_message
+    from hud_sync_hook.sync import read_local
+
+    local = read_local(args.source, import_timeout=args.import_timeout)
+    found = local.discovery.tasks
+    if args.format == "json":
+        from hud_sync_hook.render.json_plan import _problem
+
+        json.dump(
+            {
+                "tasks": len(found),
+                "files": local.discovery.files,
+                "problems": [_problem(p) for p in local.problems],
+                "skipped": [{"path": s.path, "error": s.error} for s in local.discovery.skipped],
+            },
+            sys.stdout,
+            indent=2,
+        )
+        sys.stdout.write("\n")
+        return 1 if local.problems or not found else 0
+    print_problems(local.problems, local.discovery.skipped)
+    if local.problems:
+        output.error(f"{len(local.problems)} problem(s) in {len(found)} task(s)")
+        return 1
+    if not found:
+        raise HudSyncError(no_tasks_message(local))
+    files = len(local.discovery.files)
+    print(f"{len(found)} task(s) valid in {files} file(s)")
+    return 0

@@ -1,0 +1,175 @@
+"""`.hud/config.json` (the project's link to its taskset and environment) and the API key lookup.
+
+Unknown keys are preserved on write, writes are atomic, and a corrupt file is an error that says
+how to fix it rather than being silently treated as empty.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hud_sync_hook.errors import ConfigError
+from hud_sync_hook.platform.base import is_uuid
+
+CONFIG_DIR = ".hud"
+CONFIG_NAME = "config.json"
+LEGACY_NAME = "deploy.json"
+
+
+@dataclass
+class ProjectConfig:
+    path: Path
+    data: dict[str, Any] = field(default_factory=dict)
+    exists: bool = False
+
+    @property
+    def taskset_id(self) -> str | None:
+        value = self.data.get("tasksetId")
+        return value if isinstance(value, str) and value else None
+
+    @property
+    def registry_id(self) -> str | None:
+        value = self.data.get("registryId")
+        return value if isinstance(value, str) and value else None
+
+    def shown(self, base: Path | None = None) -> str:
+        base = base or Path.cwd()
+        try:
+            return self.path.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            return str(self.path)
+
+
+def find_config(start: Path, stop: Path | None = None) -> Path | None:
+    """The nearest `.hud/config.json` (or legacy `.hud/deploy.json`) at or above `start`, not above `stop`."""
+    current = start.resolve()
+    stop = stop.resolve() if stop else None
+    for _ in range(64):
+        for name in (CONFIG_NAME, LEGACY_NAME):
+            candidate = current / CONFIG_DIR / name
+            if candidate.exists():
+                return candidate
+        if current == stop or current.parent == current:
+            return None
+        current = current.parent
+    return None
+
+
+def load_config(directory: Path, *, stop: Path | None = None) -> ProjectConfig:
+    """Load the config that applies to `directory`; a missing file gives an empty config there."""
+    found = find_config(directory, stop)
+    if found is None:
+        return ProjectConfig(path=directory.resolve() / CONFIG_DIR / CONFIG_NAME)
+    data = read_config_file(found)
+    target = found.parent / CONFIG_NAME
+    if found.name == LEGACY_NAME:
+        # Migrate the legacy file: its keys move to config.json on the next write.
+        return ProjectConfig(path=target, data=data, exists=False)
+    return ProjectConfig(path=target, data=data, exists=True)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except IsADirectoryError:
+        raise ConfigError("is a folder, expected a JSON file; remove it", file=shown) from None
+    except UnicodeDecodeError:
+        raise ConfigError("is not UTF-8 text; fix it or delete it and link again", file=shown) from None
+    except OSError as err:
+        raise ConfigError(
+            f"cannot be read ({err.strerror or type(err).__name__}); check its permissions", file=shown
+        ) from None
+    if not text.strip():
+        raise ConfigError("is empty; write {} into it or delete it", file=shown)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigError(
+            f"is not valid JSON ({err.msg}, column {err.colno}); fix it or delete it", file=shown, line=err.lineno
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError("must hold a JSON object like {\"tasksetId\": \"...\"}; fix it or delete it", file=shown)
+    taskset_id = data.get("tasksetId")
+    if taskset_id is not None and not (isinstance(taskset_id, str) and is_uuid(taskset_id)):
+        raise ConfigError(
+            f"tasksetId {taskset_id!r} is not a taskset id (a UUID); remove the key or pass a taskset name",
+            file=shown,
+        )
+    for key in ("registryId", "registryName", "tasksetName"):
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{key} must be a string; fix it or remove the key", file=shown)
+    return data
+
+
+def save_config(config: ProjectConfig, updates: dict[str, Any]) -> None:
+    """Merge `updates` into the file atomically (temp file, fsync, rename); other keys are kept."""
+    if config.path.exists():
+        current = read_config_file(config.path)
+    else:
+        current = dict(config.data)
+    current.update(updates)
+    config.path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(current, indent=2) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=".config.", suffix=".tmp", dir=str(config.path.parent))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, config.path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(str(config.path.parent), os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+    config.data = current
+    config.exists = True
+
+
+def _read_dotenv_key(path: Path, name: str) -> str | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        if not line.startswith(f"{name}="):
+            continue
+        value = line[len(name) + 1 :].strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        return value or None
+    return None
+
+
+def find_api_key(cwd: Path | None = None) -> str | None:
+    """`HUD_API_KEY` from the environment, else `./.env`, else `~/.hud/.env`."""
+    value = os.environ.get("HUD_API_KEY")
+    if value:
+        return value.strip()
+    cwd = cwd or Path.cwd()
+    for candidate in (cwd / ".env", Path.home() / ".hud" / ".env"):
+        key = _read_dotenv_key(candidate, "HUD_API_KEY")
+        if key:
+            return key
+    return None

@@ -1,0 +1,182 @@
+"""Find task definitions under a source path, following the documented `hud sync tasks` rules.
+
+Directory scan, first group that finds tasks wins: the package itself (when the folder has an
+`__init__.py`), then `tasks.py`/`task.py` in the root, then `task.py` in subfolders, then every other
+root `.py`; only when no Python group finds tasks, `tasks.json|jsonl|yaml|yml` in the root.
+Python files are imported in a child process (see `python.py`), data files are parsed here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hud_sync_hook.errors import HudSyncError
+from hud_sync_hook.model import Problem, TaskSpec
+
+DATA_SUFFIXES = (".json", ".jsonl", ".yaml", ".yml")
+DATA_NAMES = tuple(f"tasks{suffix}" for suffix in DATA_SUFFIXES)
+ROOT_SKIP = {"env.py", "conftest.py", "setup.py", "__init__.py", "__main__.py"}
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "env.py")
+PROJECT_DIR_MARKERS = (".hud", ".git")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that could not be read or imported; the rest of discovery went on without it."""
+
+    path: str
+    error: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.error}"
+
+
+@dataclass
+class Discovery:
+    tasks: list[TaskSpec] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    untrusted_python: list[str] = field(default_factory=list)
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest folder at or above `start` that looks like a project root."""
+    current = start.resolve()
+    for _ in range(64):
+        if any((current / m).exists() for m in PROJECT_MARKERS) or any(
+            (current / d).is_dir() for d in PROJECT_DIR_MARKERS
+        ):
+            return current
+        if current.parent == current:
+            return None
+        current = current.parent
+    return None
+
+
+def display_path(path: Path, base: Path) -> str:
+    """`path` relative to `base` when it is inside it, with forward slashes; else as given."""
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return os.path.normpath(str(path))
+
+
+def discover(
+    source: str | Path,
+    *,
+    base: Path | None = None,
+    import_timeout: float = 60.0,
+    allow_python: bool = True,
+) -> Discovery:
+    """Discover the tasks under `source`; `base` is what reported paths are relative to.
+
+    `allow_python=False` never imports Python files (untrusted code): they are listed in
+    `untrusted_python` and only data files are read.
+    """
+    base = Path(base) if base else Path.cwd()
+    path = Path(source)
+    if not path.exists():
+        raise HudSyncError(
+            "source path does not exist; pass a folder, or a .py, .json, .jsonl, .yaml or .yml file",
+            file=str(source),
+        )
+    result = Discovery()
+    if path.is_file():
+        suffix = path.suffix.lower()
+        if suffix in DATA_SUFFIXES:
+            _read_data_file(path, base, result)
+        elif suffix == ".py":
+            _import_python(result, [path], base, path.parent, import_timeout, allow_python)
+        else:
+            raise HudSyncError(
+                f"unsupported task file type '{suffix or path.name}'; "
+                "use a .py, .json, .jsonl, .yaml or .yml file, or a folder",
+                file=str(source),
+            )
+        return result
+    if not path.is_dir():
+        raise HudSyncError("source is neither a file nor a folder", file=str(source))
+    _scan_directory(path, base, result, import_timeout, allow_python)
+    return result
+
+
+def python_groups(directory: Path) -> list[list[Path]]:
+    """The Python file groups of a folder, in the order they are tried."""
+    groups: list[list[Path]] = []
+    root_named = [directory / n for n in ("tasks.py", "task.py") if (directory / n).is_file()]
+    groups.append(root_named)
+    nested: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(directory):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
+        if Path(dirpath) != directory and "task.py" in filenames:
+            nested.append(Path(dirpath) / "task.py")
+    groups.append(sorted(nested))
+    others = sorted(
+        p
+        for p in directory.glob("*.py")
+        if p.is_file() and p.name not in ROOT_SKIP and p.name not in ("tasks.py", "task.py")
+    )
+    groups.append(others)
+    return groups
+
+
+def _scan_directory(
+    directory: Path, base: Path, result: Discovery, timeout: float, allow_python: bool
+) -> None:
+    if (directory / "__init__.py").is_file():
+        found = _import_python(
+            result, [], base, directory, timeout, allow_python, package=directory, quiet=True
+        )
+        if found:
+            return
+    for group in python_groups(directory):
+        if group and _import_python(result, group, base, directory, timeout, allow_python):
+            return
+    for name in DATA_NAMES:
+        candidate = directory / name
+        if candidate.exists():
+            _read_data_file(candidate, base, result)
+            if result.tasks:
+                return
+
+
+def _import_python(
+    result: Discovery,
+    files: list[Path],
+    base: Path,
+    directory: Path,
+    timeout: float,
+    allow_python: bool,
+    *,
+    package: Path | None = None,
+    quiet: bool = False,
+) -> bool:
+    if not allow_python:
+        targets = [package / "__init__.py"] if package else files
+        result.untrusted_python.extend(display_path(p, base) for p in targets)
+        return False
+    from hud_sync_hook.discovery.python import import_tasks
+
+    project_root = find_project_root(directory)
+    imported = import_tasks(
+        files, base=base, project_root=project_root, timeout=timeout, package=package
+    )
+    if not quiet or imported.tasks:
+        result.skipped.extend(imported.skipped)
+    result.tasks.extend(imported.tasks)
+    result.problems.extend(imported.problems)
+    result.files.extend(imported.files)
+    return bool(imported.tasks)
+
+
+def _read_data_file(path: Path, base: Path, result: Discovery) -> None:
+    from hud_sync_hook.discovery.files import read_task_file
+
+    shown = display_path(path, base)
+    result.files.append(shown)
+    tasks, problems = read_task_file(path, shown)
+    result.tasks.extend(tasks)
+    result.problems.extend(problems)

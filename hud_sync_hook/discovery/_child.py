@@ -1,0 +1,249 @@
+"""Child process that imports user task files and reports their tasks as JSON lines.
+
+Runs user code: everything it prints goes to /dev/null, results go over a private copy of the
+original stdout, one `{"done": ...}` line per target, so the parent can tell how far it got.
+Must stay importable without third-party packages.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib.util
+import json
+import math
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def main() -> None:
+    request = json.loads(sys.stdin.read())
+    channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    sys.stdin = open(os.devnull)  # noqa: SIM115
+    project_root = request.get("project_root")
+    for index, target in enumerate(request["targets"]):
+        record = import_target(target, project_root, index)
+        channel.write(json.dumps(record, allow_nan=True) + "\n")
+        channel.flush()
+    channel.close()
+    os._exit(0)  # threads started by user code must not keep the child alive
+
+
+def import_target(target: dict[str, str], project_root: str | None, index: int) -> dict[str, Any]:
+    path = Path(target["path"])
+    is_package = target["kind"] == "package"
+    source_file = path / "__init__.py" if is_package else path
+    module_name = f"_hud_sync_{'pkg_' if is_package else ''}{path.stem if not is_package else path.name}_{index}"
+    extra = [str(path.parent)] if is_package else [str(path.parent)]
+    if project_root and not is_package:
+        extra.append(project_root)
+    inserted = []
+    for entry in extra:
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+            inserted.append(entry)
+    try:
+        if is_package:
+            spec = importlib.util.spec_from_file_location(
+                module_name, source_file, submodule_search_locations=[str(path)]
+            )
+        else:
+            spec = importlib.util.spec_from_file_location(module_name, source_file)
+        if spec is None or spec.loader is None:
+            return {"done": True, "error": "ImportError: cannot create a module spec for this file"}
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    except BaseException as err:  # noqa: BLE001 - user code may raise anything, SystemExit included
+        return {"done": True, "error": describe_error(err, source_file)}
+    finally:
+        for entry in inserted:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(entry)
+        sys.modules.pop(module_name, None)
+    try:
+        return {"done": True, "tasks": collect(module, source_file)}
+    except BaseException as err:  # noqa: BLE001 - a task's properties are user code too
+        return {"done": True, "error": describe_error(err, source_file)}
+
+
+def describe_error(err: BaseException, source_file: Path) -> str:
+    name = type(err).__name__
+    if isinstance(err, SystemExit):
+        return f"SystemExit: the file called sys.exit({err.code!r}) while being imported; do not exit at import time"
+    if isinstance(err, KeyboardInterrupt):
+        return "KeyboardInterrupt: the import was interrupted"
+    if isinstance(err, SyntaxError):
+        return f"SyntaxError: {err.msg} (line {err.lineno})"
+    message = _safe_str(err)
+    if isinstance(err, ModuleNotFoundError) and (err.name or "").split(".")[0] == "hud":
+        message += " (install the HUD SDK: pip install hud-python; with pre-commit add it to additional_dependencies)"
+    line = None
+    for frame in traceback.extract_tb(err.__traceback__):
+        if Path(frame.filename) == source_file:
+            line = frame.lineno
+    where = f" (line {line})" if line else ""
+    return f"{name}: {message}{where}"
+
+
+def _safe_str(value: Any) -> str:
+    try:
+        text = str(value)
+    except BaseException:  # noqa: BLE001
+        return f"<{type(value).__name__} whose str() fails>"
+    return " ".join(text.split())[:500]
+
+
+def is_task_object(value: Any) -> bool:
+    if isinstance(value, type) or isinstance(value, (dict, list, tuple, str, bytes)):
+        return False
+    try:
+        return all(hasattr(value, attr) for attr in ("scenario", "args", "env", "slug")) and isinstance(
+            getattr(value, "scenario"), (str, type(None))
+        )
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def is_task_dict(value: Any) -> bool:
+    return isinstance(value, dict) and "scenario" in value and "slug" in value
+
+
+def collect(module: Any, source_file: Path) -> list[dict[str, Any]]:
+    lines = _source_lines(source_file)
+    found: list[tuple[Any, int | None]] = []
+    tasks_attr = getattr(module, "tasks", None)
+    if isinstance(tasks_attr, dict):
+        candidates = list(tasks_attr.values())
+    elif isinstance(tasks_attr, (list, tuple)):
+        candidates = list(tasks_attr)
+    else:
+        candidates = []
+    tasks_line = lines["names"].get("tasks")
+    found = [(c, tasks_line) for c in candidates if isinstance(c, dict) or is_task_object(c)]
+    if not found:
+        seen: set[int] = set()
+        for name, value in list(vars(module).items()):
+            if name.startswith("_") or id(value) in seen:
+                continue
+            if is_task_object(value) or is_task_dict(value):
+                seen.add(id(value))
+                found.append((value, lines["names"].get(name)))
+    out = []
+    for value, fallback_line in found:
+        task, not_json = to_plain(value)
+        slug = task.get("slug")
+        line = lines["slugs"].get(slug.strip()) if isinstance(slug, str) else None
+        out.append(
+            {
+                "task": task,
+                "file": str(source_file),
+                "line": line or fallback_line,
+                "not_json": not_json,
+            }
+        )
+    return out
+
+
+def _source_lines(source_file: Path) -> dict[str, dict[str, int]]:
+    """Lines of slug literals (`t.slug = "x"`, `"slug": "x"`, `slug="x"`) and module-level names."""
+    slugs: dict[str, int] = {}
+    names: dict[str, int] = {}
+    try:
+        tree = ast.parse(source_file.read_bytes())
+    except (SyntaxError, ValueError, OSError):
+        return {"slugs": slugs, "names": names}
+    for stmt in tree.body:
+        targets = []
+        if isinstance(stmt, ast.Assign):
+            targets = stmt.targets
+        elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
+            targets = [stmt.target]
+        for target in targets:
+            if isinstance(target, ast.Name):
+                names.setdefault(target.id, stmt.lineno)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+            for target in node.targets:
+                if isinstance(target, ast.Attribute) and target.attr == "slug":
+                    _remember(slugs, node.value.value, node.lineno)
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and key.value == "slug" and isinstance(value, ast.Constant):
+                    _remember(slugs, value.value, key.lineno)
+        elif isinstance(node, ast.Call):
+            for keyword in node.keywords:
+                if keyword.arg == "slug" and isinstance(keyword.value, ast.Constant):
+                    _remember(slugs, keyword.value.value, keyword.value.lineno)
+    return {"slugs": slugs, "names": names}
+
+
+def _remember(slugs: dict[str, int], value: Any, line: int) -> None:
+    if isinstance(value, str):
+        slugs.setdefault(value.strip(), line)
+
+
+def to_plain(task: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """A task object or dict as plain JSON data, plus the places that JSON cannot hold."""
+    if isinstance(task, dict):
+        raw = dict(task)
+    else:
+        env = getattr(task, "env", None)
+        env_name = env if isinstance(env, str) or env is None else getattr(env, "name", None)
+        raw = {
+            "slug": getattr(task, "slug", None),
+            "scenario": getattr(task, "scenario", None),
+            "env": env_name,
+            "args": getattr(task, "args", None),
+            "validation": getattr(task, "validation", None),
+            "agent_config": getattr(task, "agent_config", None),
+            "columns": getattr(task, "columns", None),
+        }
+    if isinstance(raw.get("env"), dict):
+        raw["env"] = raw["env"].get("name")
+    validation = raw.get("validation")
+    if validation and isinstance(validation, (list, tuple)):
+        raw["validation"] = [
+            call if isinstance(call, dict) else {"name": getattr(call, "name", None), "arguments": getattr(call, "arguments", None) or {}}
+            for call in validation
+        ]
+    agent_config = raw.get("agent_config")
+    if agent_config is not None and not isinstance(agent_config, dict) and hasattr(agent_config, "model_dump"):
+        raw["agent_config"] = agent_config.model_dump(exclude_none=True)
+    columns = raw.get("columns")
+    if columns and not isinstance(columns, dict) and hasattr(columns, "items"):
+        raw["columns"] = dict(columns)
+    not_json: list[tuple[str, str]] = []
+    plain = {key: _jsonable(value, key, not_json) for key, value in raw.items() if isinstance(key, str)}
+    return plain, not_json
+
+
+def _jsonable(value: Any, path: str, not_json: list[tuple[str, str]]) -> Any:
+    if isinstance(value, _JSON_SCALARS):
+        if isinstance(value, float) and not math.isfinite(value):
+            return value  # validation reports NaN and Infinity with the task's place
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                not_json.append((f"{path} key {_safe_str(key)!r}", type(key).__name__))
+                key = _safe_str(key)
+            out[key if isinstance(key, str) else json.dumps(key)] = _jsonable(item, f"{path}.{key}", not_json)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item, f"{path}[{i}]", not_json) for i, item in enumerate(value)]
+    not_json.append((path, type(value).__name__))
+    return _safe_str(value)
+
+
+if __name__ == "__main__":
+    main()

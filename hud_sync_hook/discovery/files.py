@@ -1,0 +1,232 @@
+"""Read tasks from JSON, JSONL and YAML files, keeping the line each task starts on.
+
+Malformed files are reported as problems at file:line:column rather than raised, so that every
+problem in a repository shows at once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from hud_sync_hook.model import Location, Problem, TaskSpec, task_from_mapping
+
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def read_task_file(path: Path, shown: str) -> tuple[list[TaskSpec], list[Problem]]:
+    """Parse one task file; `shown` is the path used in messages."""
+    problems: list[Problem] = []
+    try:
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        return [], [Problem(Location(shown), "is a folder, not a task file", "rename or remove it")]
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        return [], [Problem(Location(shown), f"cannot be read: {reason}", "check the file's permissions")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        return [], [
+            Problem(
+                Location(shown, line),
+                f"is not valid UTF-8 (byte {err.start})",
+                "save the file as UTF-8",
+            )
+        ]
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        rows = _jsonl_rows(text, shown, problems)
+    elif suffix == ".json":
+        rows = _json_rows(text, shown, problems)
+    else:
+        rows = _yaml_rows(text, shown, problems)
+    tasks: list[TaskSpec] = []
+    for value, line in rows:
+        if isinstance(value, dict):
+            tasks.append(task_from_mapping(value, Location(shown, line)))
+        else:
+            problems.append(
+                Problem(
+                    Location(shown, line),
+                    f"a task must be an object, found {_kind(value)}",
+                    "write each task as an object with slug, scenario and args",
+                )
+            )
+    return tasks, problems
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _json_error(err: json.JSONDecodeError, shown: str, line_offset: int = 0) -> Problem:
+    return Problem(
+        Location(shown, err.lineno + line_offset, err.colno),
+        f"invalid JSON: {err.msg}",
+        "fix the syntax at that position",
+    )
+
+
+def _json_rows(text: str, shown: str, problems: list[Problem]) -> list[tuple[Any, int]]:
+    """Rows of a JSON array (or one object) with the line where each element starts."""
+    decoder = json.JSONDecoder()
+    start = _WS.match(text, 0).end()
+    if start == len(text):
+        problems.append(Problem(Location(shown, 1), "is empty", "write a JSON array of tasks"))
+        return []
+    if text[start] != "[":
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as err:
+            problems.append(_json_error(err, shown))
+            return []
+        return [(value, text.count("\n", 0, start) + 1)]
+    rows: list[tuple[Any, int]] = []
+    pos = _WS.match(text, start + 1).end()
+    line = text.count("\n", 0, pos) + 1
+    counted = pos
+    try:
+        if pos < len(text) and text[pos] == "]":
+            pos += 1
+        else:
+            while True:
+                line += text.count("\n", counted, pos)
+                counted = pos
+                value, end = decoder.raw_decode(text, pos)
+                rows.append((value, line))
+                pos = _WS.match(text, end).end()
+                if pos < len(text) and text[pos] == ",":
+                    pos = _WS.match(text, pos + 1).end()
+                    if pos < len(text) and text[pos] == "]":
+                        raise json.JSONDecodeError("trailing comma before ']'", text, pos)
+                    continue
+                if pos < len(text) and text[pos] == "]":
+                    pos += 1
+                    break
+                raise json.JSONDecodeError("expected ',' or ']'", text, pos)
+        rest = _WS.match(text, pos).end()
+        if rest != len(text):
+            raise json.JSONDecodeError("extra data after the array", text, rest)
+    except json.JSONDecodeError as err:
+        problems.append(_json_error(err, shown))
+        return []
+    return rows
+
+
+def _jsonl_rows(text: str, shown: str, problems: list[Problem]) -> list[tuple[Any, int]]:
+    rows: list[tuple[Any, int]] = []
+    loads = json.loads
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            value = loads(line)
+        except json.JSONDecodeError as err:
+            problems.append(_json_error(err, shown, number - 1))
+            continue
+        if isinstance(value, list):
+            rows.extend((item, number) for item in value)
+        else:
+            rows.append((value, number))
+    return rows
+
+
+def _yaml_rows(text: str, shown: str, problems: list[Problem]) -> list[tuple[Any, int]]:
+    """Rows of a YAML list (or of a mapping's `tasks` list), each with its node's line."""
+    import yaml
+
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            problems.append(Problem(Location(shown, 1), "is empty", "write a YAML list of tasks"))
+            return []
+        if isinstance(node, yaml.MappingNode):
+            items_node = None
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == "tasks":
+                    items_node = value
+            if items_node is None:
+                problems.append(
+                    Problem(
+                        Location(shown, node.start_mark.line + 1),
+                        "has no 'tasks' list",
+                        "write a list of tasks, or a mapping with a 'tasks' list",
+                    )
+                )
+                return []
+            node = items_node
+        if not isinstance(node, yaml.SequenceNode):
+            problems.append(
+                Problem(
+                    Location(shown, node.start_mark.line + 1),
+                    "tasks must be a list",
+                    "write a list of tasks, or a mapping with a 'tasks' list",
+                )
+            )
+            return []
+        _check_alias_expansion(node)
+        values = loader.construct_document(node)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        problem = (err.problem or err.context or "invalid YAML").strip()
+        problems.append(
+            Problem(
+                Location(shown, mark.line + 1 if mark else None, mark.column + 1 if mark else None),
+                f"invalid YAML: {problem}",
+                "fix the syntax at that position",
+            )
+        )
+        return []
+    except yaml.YAMLError as err:
+        problems.append(Problem(Location(shown), f"invalid YAML: {err}", "fix the file's syntax"))
+        return []
+    finally:
+        loader.dispose()
+    return [(value, item.start_mark.line + 1) for value, item in zip(values, node.value)]
+
+
+MAX_YAML_EXPANDED_NODES = 5_000_000
+
+
+def _check_alias_expansion(root: Any) -> None:
+    """Refuse YAML whose aliases expand far beyond its size (the 'billion laughs' attack)."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        sizes[id(node)] = 1  # a cycle counts once
+        if isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total = 1 + sum(size(k) + size(v) for k, v in node.value)
+        else:
+            total = 1
+        sizes[id(node)] = total
+        return total
+
+    if size(root) > MAX_YAML_EXPANDED_NODES:
+        mark = root.start_mark
+        raise yaml.MarkedYAMLError(
+            problem="aliases expand to more than 5,000,000 values (a 'billion laughs' file?)",
+            problem_mark=mark,
+        )

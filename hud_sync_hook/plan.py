@@ -1,0 +1,169 @@
+"""The sync plan: local tasks diffed against the remote taskset by slug and signature.
+
+Pure: a `Plan` is a value, and every rendering (terminal, Markdown, JSON, PR comment) reads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from hud_sync_hook.model import Location, Problem, TaskSpec, remote_signature, remote_slug
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Rename:
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class EnvMismatch:
+    """A local task whose env name differs from the linked environment's current name."""
+
+    slug: str
+    location: Location
+    local_env: str
+    current_env: str
+
+
+@dataclass
+class Plan:
+    taskset_name: str | None
+    taskset_id: str | None
+    taskset_exists: bool
+    create: list[TaskSpec] = field(default_factory=list)
+    update: list[TaskSpec] = field(default_factory=list)
+    unchanged: list[TaskSpec] = field(default_factory=list)
+    remote_only: list[str] = field(default_factory=list)
+    renames: list[Rename] = field(default_factory=list)
+    skipped: list[Any] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    env_mismatches: list[EnvMismatch] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    switching_from: str | None = None
+    forced: bool = False
+    remote_known: bool = True
+    plan_hash: str = ""
+
+    @property
+    def to_upload(self) -> list[TaskSpec]:
+        return self.create + self.update
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.create or self.update)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "create": len(self.create),
+            "update": len(self.update),
+            "unchanged": len(self.unchanged),
+            "remote_only": len(self.remote_only),
+            "renames": len(self.renames),
+        }
+
+    def summary(self) -> str:
+        """One line: '3 to create, 1 to update, 12 unchanged, 2 remote-only'."""
+        if not self.remote_known:
+            return f"{len(self.create)} tasks found, plan unavailable"
+        parts = [
+            f"{len(self.create)} to create",
+            f"{len(self.update)} to update",
+            f"{len(self.unchanged)} unchanged",
+            f"{len(self.remote_only)} remote-only",
+        ]
+        return ", ".join(parts)
+
+
+def plan_hash(taskset: str, entries: Iterable[tuple[str, str, str]]) -> str:
+    """SHA-256 over the taskset identity and the sorted (slug, action, signature) to upload."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps({"taskset": taskset}, sort_keys=True).encode())
+    for slug, action, sig in sorted(entries):
+        digest.update(b"\n")
+        digest.update(json.dumps([slug, action, sig], ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def select_tasks(
+    tasks: Sequence[TaskSpec], only: str | None = None, exclude: Iterable[str] = ()
+) -> tuple[list[TaskSpec], set[str]]:
+    """Apply `--task` and `--exclude`; returns the kept tasks and the slugs filtered out."""
+    excluded = set(exclude)
+    kept: list[TaskSpec] = []
+    dropped: set[str] = set()
+    for task in tasks:
+        slug = task.slug
+        if (only is not None and slug != only) or slug in excluded:
+            dropped.add(slug)
+        else:
+            kept.append(task)
+    return kept, dropped
+
+
+def build_plan(
+    local: Sequence[TaskSpec],
+    remote_records: Iterable[dict[str, Any]],
+    *,
+    taskset_name: str | None,
+    taskset_id: str | None,
+    taskset_exists: bool,
+    force: bool = False,
+    filtered_out: Iterable[str] = (),
+) -> Plan:
+    """Diff `local` (already validated and filtered) against the remote records."""
+    remote_by_slug: dict[str, dict[str, Any]] = {}
+    for record in remote_records:
+        slug = remote_slug(record)
+        if slug is not None:
+            remote_by_slug[slug] = record
+    plan = Plan(taskset_name=taskset_name, taskset_id=taskset_id, taskset_exists=taskset_exists, forced=force)
+    for task in sorted(local, key=lambda t: t.slug):
+        existing = remote_by_slug.pop(task.slug, None)
+        if existing is None:
+            plan.create.append(task)
+        elif force or remote_signature(existing) != task.signature:
+            plan.update.append(task)
+        else:
+            plan.unchanged.append(task)
+    hidden = set(filtered_out)
+    remote_only = {slug: rec for slug, rec in remote_by_slug.items() if slug not in hidden}
+    plan.remote_only = sorted(remote_only)
+    plan.renames = detect_renames(plan.create, remote_only)
+    identity = taskset_id or f"name:{taskset_name}"
+    plan.plan_hash = plan_hash(
+        identity,
+        [(t.slug, "create", t.signature) for t in plan.create]
+        + [(t.slug, "update", t.signature) for t in plan.update],
+    )
+    return plan
+
+
+def detect_renames(created: Sequence[TaskSpec], remote_only: dict[str, dict[str, Any]]) -> list[Rename]:
+    """A new local slug whose signature equals a remote-only task's: probably a rename.
+
+    Remote-only tasks are indexed by signature once, so this is linear in the task count.
+    """
+    if not created or not remote_only:
+        return []
+    by_signature: dict[str, list[str]] = {}
+    for slug in sorted(remote_only):
+        by_signature.setdefault(remote_signature(remote_only[slug]), []).append(slug)
+    renames: list[Rename] = []
+    for task in created:
+        candidates = by_signature.get(task.signature)
+        if candidates:
+            renames.append(Rename(old=candidates.pop(0), new=task.slug))
+    return renames
+
+
+def offline_plan(local: Sequence[TaskSpec], *, taskset_name: str | None) -> Plan:
+    """A plan without the remote side: every local task listed, nothing known about the platform."""
+    plan = Plan(taskset_name=taskset_name, taskset_id=None, taskset_exists=False, remote_known=False)
+    plan.create = sorted(local, key=lambda t: t.slug)
+    return plan

@@ -1,0 +1,63 @@
+"""The plan as JSON for scripts and for the GitHub Action (`schema_version` documented in the README)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hud_sync_hook.model import Problem, TaskSpec
+from hud_sync_hook.plan import SCHEMA_VERSION, Plan
+
+
+def _task(task: TaskSpec) -> dict[str, Any]:
+    return {
+        "slug": task.slug,
+        "scenario": task.qualified_scenario,
+        "file": task.location.file,
+        "line": task.location.line,
+    }
+
+
+def _problem(problem: Problem) -> dict[str, Any]:
+    loc = problem.location
+    return {"file": loc.file, "line": loc.line, "column": loc.column, "message": problem.message, "fix": problem.fix}
+
+
+def plan_dict(plan: Plan) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "taskset": {
+            "name": plan.taskset_name,
+            "id": plan.taskset_id,
+            "exists": plan.taskset_exists,
+            "switching_from": plan.switching_from,
+        },
+        "remote_known": plan.remote_known,
+        "summary": plan.summary(),
+        "counts": plan.counts(),
+        "has_changes": plan.has_changes,
+        "forced": plan.forced,
+        "plan_hash": plan.plan_hash,
+        "create": [_task(t) for t in plan.create],
+        "update": [_task(t) for t in plan.update],
+        "unchanged": [t.slug for t in plan.unchanged],
+        "remote_only": list(plan.remote_only),
+        "renames": [{"old": r.old, "new": r.new} for r in plan.renames],
+        "skipped": [{"path": s.path, "error": s.error} for s in plan.skipped],
+        "problems": [_problem(p) for p in plan.problems],
+        "env_mismatches": [
+            {
+                "slug": m.slug,
+                "file": m.location.file,
+                "line": m.location.line,
+                "local_env": m.local_env,
+                "current_env": m.current_env,
+            }
+            for m in plan.env_mismatches
+        ],
+        "notes": list(plan.notes),
+    }
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan_dict(plan), indent=2, ensure_ascii=False) + "\n"

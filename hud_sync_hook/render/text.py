@@ -1,0 +1,70 @@
+"""The plan as a person reads it in a terminal."""
+
+from __future__ import annotations
+
+from hud_sync_hook.plan import Plan
+
+LIST_LIMIT = 200
+
+
+def _title(plan: Plan) -> str:
+    name = plan.taskset_name or plan.taskset_id or "?"
+    suffix = f" ({plan.taskset_id})" if plan.taskset_id and plan.taskset_name else ""
+    return f"Sync plan for '{name}'{suffix}"
+
+
+def _listing(lines: list[str], marker: str, slugs: list[str]) -> None:
+    for slug in slugs[:LIST_LIMIT]:
+        lines.append(f"    {marker} {slug}")
+    if len(slugs) > LIST_LIMIT:
+        lines.append(f"    ... and {len(slugs) - LIST_LIMIT} more (--format json lists them all)")
+
+
+def render_text(plan: Plan) -> str:
+    lines = [_title(plan)]
+    if plan.remote_known and not plan.taskset_exists:
+        lines.append("  Taskset will be created")
+    if plan.switching_from:
+        lines.append(f"  Switching from previously stored taskset ({plan.switching_from[:8]}...)")
+    for note in plan.notes:
+        lines.append(f"  Note: {note}")
+    if plan.skipped:
+        lines.append(f"\n  Skipped ({len(plan.skipped)}):")
+        for skipped in plan.skipped:
+            lines.append(f"    ! {skipped}")
+    if plan.problems:
+        lines.append(f"\n  Problems ({len(plan.problems)}):")
+        for problem in plan.problems:
+            lines.append(f"    x {problem}")
+    if not plan.remote_known:
+        lines.append(f"\n  Tasks found ({len(plan.create)}):")
+        _listing(lines, "*", [t.slug for t in plan.create])
+        return "\n".join(lines) + "\n"
+    if plan.create:
+        lines.append(f"\n  Create ({len(plan.create)}):")
+        _listing(lines, "+", [t.slug for t in plan.create])
+    if plan.renames:
+        lines.append(f"\n  Probable renames ({len(plan.renames)}):")
+        for rename in plan.renames[:LIST_LIMIT]:
+            lines.append(f"    '{rename.old}' was renamed to '{rename.new}'")
+    if plan.update:
+        label = "Update (forced)" if plan.forced else "Update"
+        lines.append(f"\n  {label} ({len(plan.update)}):")
+        _listing(lines, "~", [t.slug for t in plan.update])
+    if plan.unchanged:
+        lines.append(f"\n  Unchanged: {len(plan.unchanged)}")
+    if plan.remote_only:
+        lines.append(f"\n  Remote-only (not in the local source; never deleted): {len(plan.remote_only)}")
+        _listing(lines, "-", plan.remote_only)
+    if plan.env_mismatches:
+        lines.append(f"\n  Environment name differs from the linked environment ({len(plan.env_mismatches)}):")
+        for m in plan.env_mismatches[:LIST_LIMIT]:
+            lines.append(f"    {m.location}: '{m.slug}' uses '{m.local_env}', the environment is now '{m.current_env}'")
+    lines.append("")
+    if plan.has_changes:
+        lines.append(f"Summary: {plan.summary()}")
+    elif not plan.problems:
+        lines.append(f"All tasks up to date ({plan.summary()})")
+    else:
+        lines.append(f"Summary: {plan.summary()}")
+    return "\n".join(lines) + "\n"

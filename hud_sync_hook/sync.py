@@ -1,0 +1,253 @@
+"""The steps every front end composes: read the local tasks, resolve the taskset, plan, apply.
+
+Takes a platform and options, returns values; printing and exit codes belong to the callers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from hud_sync_hook.config import ProjectConfig, load_config, save_config
+from hud_sync_hook.discovery import Discovery, discover, find_project_root
+from hud_sync_hook.errors import HudSyncError, PlatformError
+from hud_sync_hook.model import Problem, TaskSpec, column_definitions
+from hud_sync_hook.plan import EnvMismatch, Plan, build_plan, select_tasks
+from hud_sync_hook.platform.base import Platform, is_uuid
+from hud_sync_hook.validate import validate
+
+DEFAULT_BATCH_SIZE = 500
+
+
+@dataclass
+class LocalTasks:
+    """What discovery and validation found, before the platform is asked anything."""
+
+    source: Path
+    project_root: Path
+    config: ProjectConfig
+    discovery: Discovery
+    problems: list[Problem]
+    selected: list[TaskSpec]
+    filtered_out: set[str]
+
+    @property
+    def all_tasks(self) -> list[TaskSpec]:
+        return self.discovery.tasks
+
+
+def source_folder(source: Path) -> Path:
+    return source if source.is_dir() else source.parent
+
+
+def repo_root(start: Path) -> Path | None:
+    current = start.resolve()
+    while True:
+        if (current / ".git").exists():
+            return current
+        if current.parent == current:
+            return None
+        current = current.parent
+
+
+def read_local(
+    source: str | Path,
+    *,
+    base: Path | None = None,
+    only: str | None = None,
+    exclude: Sequence[str] = (),
+    import_timeout: float = 60.0,
+    allow_python: bool = True,
+) -> LocalTasks:
+    """Discover and validate; raises only for a source that cannot be read at all."""
+    base = base or Path.cwd()
+    source_path = Path(source)
+    discovery = discover(source_path, base=base, import_timeout=import_timeout, allow_python=allow_python)
+    folder = source_folder(source_path.resolve()) if source_path.exists() else base
+    project_root = find_project_root(folder) or folder
+    config = load_config(folder, stop=repo_root(folder))
+    problems = list(discovery.problems) + validate(discovery.tasks)
+    selected, filtered_out = select_tasks(discovery.tasks, only, exclude)
+    if only is not None and not selected and not problems:
+        raise HudSyncError(f"--task {only!r} matches no local task; check the slug")
+    return LocalTasks(
+        source=source_path,
+        project_root=project_root,
+        config=config,
+        discovery=discovery,
+        problems=problems,
+        selected=selected,
+        filtered_out=filtered_out,
+    )
+
+
+@dataclass
+class TasksetRef:
+    name: str | None
+    id: str | None
+    switching_from: str | None = None
+
+
+def choose_taskset(taskset_arg: str | None, id_flag: str | None, config: ProjectConfig) -> TasksetRef:
+    """Which taskset the user means: the argument, else `--id`, else `tasksetId` in the config."""
+    stored = config.taskset_id
+    if id_flag is not None:
+        if not is_uuid(id_flag):
+            raise HudSyncError(f"--id {id_flag!r} is not a taskset id (a UUID); pass the name as an argument instead")
+        ref = TasksetRef(name=taskset_arg if taskset_arg and not is_uuid(taskset_arg) else None, id=id_flag)
+    elif taskset_arg:
+        if is_uuid(taskset_arg):
+            ref = TasksetRef(name=None, id=taskset_arg)
+        else:
+            ref = TasksetRef(name=taskset_arg, id=None)
+    elif stored:
+        name = config.data.get("tasksetName")
+        return TasksetRef(name=name if isinstance(name, str) else None, id=stored)
+    else:
+        raise HudSyncError(
+            "no taskset given: pass a taskset name (e.g. `hud-sync-hook plan . my-taskset`) "
+            f"or set tasksetId in {config.shown()}"
+        )
+    return ref
+
+
+def plan_against(
+    platform: Platform,
+    local: LocalTasks,
+    ref: TasksetRef,
+    *,
+    force: bool = False,
+) -> Plan:
+    """Resolve the taskset on the platform and diff the selected local tasks against it."""
+    stored = local.config.taskset_id
+    records: list[dict[str, Any]] = []
+    name = ref.name
+    taskset_id = ref.id
+    exists = False
+    if taskset_id:
+        remote_name, records = platform.fetch_tasks(taskset_id)
+        if remote_name is None and not records:
+            if name is None:
+                origin = "tasksetId in " + local.config.shown() if taskset_id == stored else "that id"
+                raise HudSyncError(
+                    f"taskset {taskset_id} (from {origin}) was not found on the platform; "
+                    "pass a taskset name to create one, or fix the id"
+                )
+            taskset_id = None
+        else:
+            exists = True
+            name = remote_name or name
+    else:
+        assert name is not None
+        found = platform.find_taskset(name)
+        if found is not None:
+            exists = True
+            taskset_id = found.id
+            name = found.name or name
+            _name, records = platform.fetch_tasks(found.id)
+    plan = build_plan(
+        local.selected,
+        records,
+        taskset_name=name,
+        taskset_id=taskset_id,
+        taskset_exists=exists,
+        force=force,
+        filtered_out=local.filtered_out,
+    )
+    if stored and stored != taskset_id:
+        plan.switching_from = stored
+    plan.skipped = list(local.discovery.skipped)
+    return plan
+
+
+def env_mismatches(platform: Platform, local: LocalTasks) -> tuple[list[EnvMismatch], str | None]:
+    """Tasks whose env differs from the linked environment's current name; and a warning, if any."""
+    registry_id = local.config.registry_id
+    if not registry_id:
+        return [], None
+    env = platform.get_env(registry_id)
+    if env is None:
+        return [], (
+            f"the environment linked in {local.config.shown()} (registryId {registry_id}) no longer exists; "
+            "run `hud-sync-hook link-env NAME` to link another"
+        )
+    current = env.get("name")
+    if not isinstance(current, str) or not current:
+        return [], None
+    found = [
+        EnvMismatch(slug=t.slug, location=t.location, local_env=t.env, current_env=current)
+        for t in local.selected
+        if isinstance(t.env, str) and t.env and t.env != current
+    ]
+    return found, None
+
+
+@dataclass
+class ApplyOutcome:
+    created: int = 0
+    updated: int = 0
+    taskset_id: str | None = None
+    batches_done: int = 0
+    batches_total: int = 0
+    tasks_sent: int = 0
+    error: PlatformError | None = None
+    seconds: float = 0.0
+    detail_lines: list[str] = field(default_factory=list)
+
+
+def batches(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def apply_plan(
+    platform: Platform,
+    plan: Plan,
+    local: LocalTasks,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Callable[[int, int], None] | None = None,
+) -> ApplyOutcome:
+    """Upload what the plan says, in batches; each batch is an idempotent upsert.
+
+    Stops at the first rejected batch and reports how far it got; never raises PlatformError.
+    """
+    if batch_size < 1:
+        raise HudSyncError("--batch-size must be at least 1")
+    if not plan.taskset_name:
+        raise HudSyncError("the taskset's name is unknown; pass it as an argument")
+    columns = column_definitions(local.all_tasks)
+    records = [task.upload_record() for task in plan.to_upload]
+    chunks = batches(records, batch_size)
+    outcome = ApplyOutcome(batches_total=len(chunks), taskset_id=plan.taskset_id)
+    started = time.monotonic()
+    for index, chunk in enumerate(chunks):
+        try:
+            result = platform.upload(plan.taskset_name, list(chunk), columns)
+        except PlatformError as err:
+            outcome.error = err
+            break
+        outcome.created += result.created
+        outcome.updated += result.updated
+        outcome.taskset_id = result.taskset_id or outcome.taskset_id
+        outcome.batches_done = index + 1
+        outcome.tasks_sent += len(chunk)
+        if progress:
+            progress(index + 1, len(chunks))
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def remember_taskset(local: LocalTasks, taskset_id: str | None, name: str | None) -> bool:
+    """Store the taskset in `.hud/config.json` after an upload; True when the file changed."""
+    if not taskset_id:
+        return False
+    config = local.config
+    if config.taskset_id == taskset_id and config.data.get("tasksetName") == name:
+        return False
+    updates: dict[str, Any] = {"tasksetId": taskset_id}
+    if name:
+        updates["tasksetName"] = name
+    save_config(config, updates)
+    return True

@@ -1,0 +1,133 @@
+"""Offline checks of discovered tasks: everything a sync needs, reported at once with file:line.
+
+Pure: takes TaskSpecs, returns Problems.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from typing import Any, Iterable
+
+from hud_sync_hook.model import MAX_SLUG_LENGTH, Problem, TaskSpec
+
+SLUG_FIX = "set a unique slug of 1 to 100 printable characters, e.g. t.slug = 'checkout-alice'"
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _label(task: TaskSpec) -> str:
+    if isinstance(task.slug, str) and task.slug and _printable(task.slug):
+        return f"task {task.slug!r}"
+    return "task"
+
+
+def _printable(text: str) -> bool:
+    if text.isprintable():
+        return True
+    return not any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text)
+
+
+def _non_finite(value: Any, path: str) -> str | None:
+    """The path of the first NaN or Infinity inside `value`, if any."""
+    stack = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return where
+        if isinstance(item, dict):
+            stack.extend((v, f"{where}.{k}") for k, v in item.items())
+        elif isinstance(item, (list, tuple)):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(item))
+    return None
+
+
+def validate_task(task: TaskSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    where = task.location
+    label = _label(task)
+
+    def add(message: str, fix: str) -> None:
+        problems.append(Problem(where, message, fix))
+
+    slug = task.slug
+    if slug is None:
+        add("task has no slug (sync matches tasks by slug)", SLUG_FIX)
+    elif not isinstance(slug, str):
+        add(f"slug must be a string, found {_type_name(slug)}", SLUG_FIX)
+    elif not slug:
+        add("slug is empty", SLUG_FIX)
+    elif len(slug) > MAX_SLUG_LENGTH:
+        add(f"slug is {len(slug)} characters long, the platform allows {MAX_SLUG_LENGTH}", SLUG_FIX)
+    elif not _printable(slug):
+        add(f"slug {slug!r} contains a control character or line break", SLUG_FIX)
+
+    scenario = task.scenario
+    if scenario is None or (isinstance(scenario, str) and not scenario.strip()):
+        add(f"{label} has no scenario", "set scenario to the scenario's name, e.g. 'checkout'")
+    elif not isinstance(scenario, str):
+        add(f"{label}: scenario must be a string, found {_type_name(scenario)}", "write the scenario's name as a string")
+
+    if task.env is not None and not isinstance(task.env, str):
+        add(f"{label}: env name must be a string, found {_type_name(task.env)}", "write env as {\"name\": \"my-env\"}")
+
+    if not isinstance(task.args, dict):
+        add(f"{label}: args must be a mapping, found {_type_name(task.args)}", "write args as an object of named arguments")
+
+    if task.validation is not None:
+        if not isinstance(task.validation, list):
+            add(f"{label}: validation must be a list of tool calls, found {_type_name(task.validation)}", "write validation as [{name, arguments}]")
+        elif any(not isinstance(c, dict) or not isinstance(c.get("name"), str) for c in task.validation):
+            add(f"{label}: every validation call needs a string name", "write validation as [{name, arguments}]")
+    if task.agent_config is not None and not isinstance(task.agent_config, dict):
+        add(f"{label}: agent_config must be a mapping, found {_type_name(task.agent_config)}", "write agent_config as an object")
+    if task.columns is not None and not isinstance(task.columns, dict):
+        add(f"{label}: columns must be a mapping, found {_type_name(task.columns)}", "write columns as an object of column values")
+    if not problems and _may_hold_non_finite(task):
+        for field_name in ("args", "validation", "agent_config", "columns"):
+            bad = _non_finite(getattr(task, field_name), field_name)
+            if bad:
+                add(f"{label}: {bad} is NaN or Infinity, which JSON cannot hold", "use a finite number, a string or null")
+    return problems
+
+
+def _may_hold_non_finite(task: TaskSpec) -> bool:
+    """Cheap pre-check: the canonical form (computed once anyway) spells NaN/Infinity bare."""
+    text = task.signature
+    return "NaN" in text or "Infinity" in text
+
+
+def validate(tasks: Iterable[TaskSpec]) -> list[Problem]:
+    """Every problem of every task, then duplicate slugs (each later copy names the first)."""
+    problems: list[Problem] = []
+    first_seen: dict[str, TaskSpec] = {}
+    for task in tasks:
+        problems.extend(validate_task(task))
+        slug = task.slug
+        if isinstance(slug, str) and slug:
+            first = first_seen.get(slug)
+            if first is None:
+                first_seen[slug] = task
+            else:
+                problems.append(
+                    Problem(
+                        task.location,
+                        f"duplicate slug {slug!r} (first defined at {first.location})",
+                        "give every task its own slug",
+                    )
+                )
+    return problems

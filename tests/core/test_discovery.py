@@ -1,0 +1,208 @@
+"""Discovery follows the documented `hud sync tasks` rules, on real files in temporary folders."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from hud_sync_hook.discovery import discover
+from hud_sync_hook.errors import HudSyncError
+
+
+def task_py(*slugs: str, var: str = "tasks") -> str:
+    rows = ",\n".join(
+        f'    {{"slug": "{s}", "env": {{"name": "e"}}, "scenario": "sc", "args": {{"n": {i}}}}}' for i, s in enumerate(slugs)
+    )
+    return f"{var} = [\n{rows},\n]\n"
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text) if name.endswith(".py") else text)
+    return root
+
+
+def slugs(found) -> list[str]:
+    return sorted(t.slug for t in found.tasks)
+
+
+def test_root_tasks_py_wins_over_every_other_group(tmp_path):
+    write(tmp_path, {
+        "tasks.py": task_py("root"),
+        "sub/task.py": task_py("nested"),
+        "other.py": task_py("other"),
+        "tasks.json": json.dumps([{"slug": "data", "scenario": "s"}]),
+    })
+    assert slugs(discover(tmp_path, base=tmp_path)) == ["root"]
+
+
+def test_nested_task_py_skips_private_and_hidden_folders(tmp_path):
+    write(tmp_path, {
+        "a/task.py": task_py("a"),
+        "b/c/task.py": task_py("c"),
+        "_private/task.py": task_py("private"),
+        ".hidden/task.py": task_py("hidden"),
+        "other.py": task_py("other"),
+    })
+    found = discover(tmp_path, base=tmp_path)
+    assert slugs(found) == ["a", "c"]
+    assert {t.location.file for t in found.tasks} == {"a/task.py", "b/c/task.py"}
+
+
+def test_other_root_python_files_except_the_skip_list(tmp_path):
+    write(tmp_path, {
+        "alpha.py": task_py("alpha"),
+        "env.py": task_py("env"),
+        "conftest.py": task_py("conftest"),
+        "setup.py": task_py("setup"),
+        "__main__.py": task_py("main"),
+    })
+    assert slugs(discover(tmp_path, base=tmp_path)) == ["alpha"]
+
+
+def test_package_folder_is_imported_as_a_package_first(tmp_path):
+    write(tmp_path, {
+        "__init__.py": "from .defs import tasks\n",
+        "defs.py": task_py("from-package"),
+        "tasks.py": task_py("root"),
+    })
+    assert slugs(discover(tmp_path, base=tmp_path)) == ["from-package"]
+
+
+def test_data_files_only_when_no_python_group_finds_tasks(tmp_path):
+    write(tmp_path, {"helpers.py": "X = 1\n", "tasks.yaml": "- slug: y\n  scenario: s\n"})
+    found = discover(tmp_path, base=tmp_path)
+    assert slugs(found) == ["y"]
+
+
+def test_module_tasks_list_wins_over_module_level_tasks(tmp_path):
+    write(tmp_path, {"tasks.py": """
+        loose = {"slug": "loose", "scenario": "s"}
+        tasks = [{"slug": "listed", "scenario": "s"}]
+    """})
+    assert slugs(discover(tmp_path, base=tmp_path)) == ["listed"]
+
+
+def test_module_level_task_objects_and_dicts_are_found_with_lines(tmp_path):
+    write(tmp_path, {"tasks.py": """
+        class Env:
+            def __init__(self, name):
+                self.name = name
+
+        class Task:
+            def __init__(self, env, scenario, **args):
+                self.env, self.scenario, self.args = env, scenario, args
+                self.slug = None
+                self.validation = None
+                self.agent_config = None
+                self.columns = {}
+
+        env = Env("my-env")
+        first = Task(env, "checkout", user="alice")
+        first.slug = "checkout-alice"
+        second = {"slug": "plain", "scenario": "refund"}
+        _private = Task(env, "hidden")
+    """})
+    found = discover(tmp_path, base=tmp_path)
+    by_slug = {t.slug: t for t in found.tasks}
+    assert sorted(by_slug) == ["checkout-alice", "plain"]
+    assert by_slug["checkout-alice"].location.line == 16  # the slug assignment
+    assert by_slug["checkout-alice"].env == "my-env"
+    assert by_slug["checkout-alice"].args == {"user": "alice"}
+    assert by_slug["plain"].location.line == 17
+
+
+def test_broken_file_is_skipped_without_hiding_the_others(tmp_path):
+    write(tmp_path, {
+        "a.py": task_py("good"),
+        "b.py": "raise RuntimeError('boom')\n",
+        "c.py": "def broken(:\n",
+    })
+    found = discover(tmp_path, base=tmp_path)
+    assert slugs(found) == ["good"]
+    skipped = {s.path: s.error for s in found.skipped}
+    assert skipped["b.py"] == "RuntimeError: boom (line 1)"
+    assert skipped["c.py"].startswith("SyntaxError:")
+
+
+def test_missing_hud_package_says_what_to_install(tmp_path):
+    write(tmp_path, {"tasks.py": "from hud_not_here import x\nimport hud.eval.task\n"})
+    found = discover(tmp_path, base=tmp_path)
+    assert found.tasks == []
+    (skipped,) = found.skipped
+    assert "ModuleNotFoundError" in skipped.error
+
+
+def test_hud_missing_message_names_the_package(tmp_path):
+    import importlib.util
+
+    # Whether or not the SDK is installed here, a missing `hud` module gets the install hint.
+    missing = "hud" if importlib.util.find_spec("hud") is None else "hud.no_such_module_here"
+    write(tmp_path, {"tasks.py": f"import {missing}\n"})
+    (skipped,) = discover(tmp_path, base=tmp_path).skipped
+    assert "pip install hud-python" in skipped.error
+
+
+def test_exit_and_hang_and_noise_are_contained(tmp_path):
+    write(tmp_path, {
+        "a_exit.py": "import sys\nsys.exit(3)\n",
+        "b_hard_exit.py": "import os\nos._exit(4)\n",
+        "c_hang.py": "import time\nwhile True:\n    time.sleep(0.05)\n",
+        "d_noise.py": "print('x' * 10_000_000)\n" + task_py("after-noise"),
+        "e_good.py": task_py("good"),
+    })
+    found = discover(tmp_path, base=tmp_path, import_timeout=2)
+    assert slugs(found) == ["after-noise", "good"]
+    skipped = {s.path: s.error for s in found.skipped}
+    assert "sys.exit(3)" in skipped["a_exit.py"]
+    assert "exit status 4" in skipped["b_hard_exit.py"]
+    assert "did not finish within 2 s" in skipped["c_hang.py"]
+
+
+def test_imports_resolve_from_the_project_root_and_sys_path_is_restored(tmp_path):
+    write(tmp_path, {
+        "pyproject.toml": "[project]\nname='x'\n",
+        "shared/__init__.py": "",
+        "shared/defaults.py": "ARGS = {'level': 3}\n",
+        "suite/task.py": "from shared.defaults import ARGS\ntasks = [{'slug': 'lvl', 'scenario': 's', 'args': ARGS}]\n",
+    })
+    found = discover(tmp_path, base=tmp_path)
+    assert [t.args for t in found.tasks] == [{"level": 3}]
+
+
+def test_single_python_file_source(tmp_path):
+    write(tmp_path, {"mine.py": task_py("one", "two")})
+    assert slugs(discover(tmp_path / "mine.py", base=tmp_path)) == ["one", "two"]
+
+
+def test_non_json_values_are_reported(tmp_path):
+    write(tmp_path, {"tasks.py": "import datetime\ntasks = [{'slug': 'd', 'scenario': 's', 'args': {'when': datetime.date(2020, 1, 2), 'tags': {1}}}]\n"})
+    found = discover(tmp_path, base=tmp_path)
+    messages = sorted(p.message for p in found.problems)
+    assert messages == [
+        "task 'd': args.tags is a set, which JSON cannot hold",
+        "task 'd': args.when is a date, which JSON cannot hold",
+    ]
+    assert all(str(p.location) == "tasks.py:2" for p in found.problems)
+
+
+def test_untrusted_python_is_not_imported(tmp_path):
+    marker = tmp_path / "ran"
+    write(tmp_path, {"tasks.py": f"open({str(marker)!r}, 'w').close()\n", "tasks.json": '[{"slug": "j", "scenario": "s"}]'})
+    found = discover(tmp_path, base=tmp_path, allow_python=False)
+    assert not marker.exists()
+    assert found.untrusted_python == ["tasks.py"]
+    assert slugs(found) == ["j"]
+
+
+def test_missing_or_unsupported_source_is_a_clear_error(tmp_path):
+    with pytest.raises(HudSyncError, match="source path does not exist"):
+        discover(tmp_path / "nope", base=tmp_path)
+    (tmp_path / "tasks.txt").write_text("x")
+    with pytest.raises(HudSyncError, match="unsupported task file type '.txt'"):
+        discover(tmp_path / "tasks.txt", base=tmp_path)

@@ -1,0 +1,83 @@
+"""The signature, upload record and column inference follow the platform contract exactly."""
+
+from __future__ import annotations
+
+import json
+
+from hud_sync_hook.model import (
+    Location,
+    TaskSpec,
+    canonical_json,
+    column_definitions,
+    qualify_scenario,
+    remote_signature,
+    short_scenario,
+    signature,
+    task_from_mapping,
+)
+
+
+def make(**fields) -> TaskSpec:
+    data = {"slug": "s", "scenario": "checkout", "env": {"name": "my-env"}, "args": {"b": 1, "a": 2}}
+    data.update(fields)
+    return task_from_mapping(data, Location("tasks.json", 1))
+
+
+def test_signature_is_short_scenario_and_canonical_json():
+    task = make()
+    assert task.signature == 'checkout|{"args":{"a":2,"b":1}}'
+    assert task.qualified_scenario == "my-env:checkout"
+
+
+def test_signature_includes_optional_parts_only_when_set():
+    task = make(validation=[{"name": "check", "arguments": {"x": 1}}], agent_config={"model": "m"}, columns={"d": "easy"})
+    assert task.signature == (
+        'checkout|{"agent_config":{"model":"m"},"args":{"a":2,"b":1},'
+        '"columns":{"d":"easy"},"validation":[{"arguments":{"x":1},"name":"check"}]}'
+    )
+    # Empty validation counts as none, as in the SDK; empty agent_config/columns are left out.
+    assert make(validation=[], agent_config={}, columns={}).signature == make().signature
+
+
+def test_env_rename_changes_nothing_but_scenario_does():
+    assert make(env={"name": "other"}).signature == make().signature
+    assert make(scenario="refund").signature != make().signature
+
+
+def test_non_json_values_render_with_str_and_unicode_is_escaped():
+    assert canonical_json({"é": {1, 2} and "x"}) == '{"\\u00e9":"x"}'
+    assert signature("a:b", {"n": 1.5}, None, None, None) == 'b|{"args":{"n":1.5}}'
+
+
+def test_remote_record_signature_matches_local_and_uses_column_values():
+    task = make(columns={"tags": ["a"]}, validation=[{"name": "v", "arguments": {}}])
+    record = json.loads(json.dumps(task.upload_record()))
+    assert record["column_values"] == {"tags": ["a"]}
+    assert remote_signature(record) == task.signature
+    assert remote_signature({"external_id": "x", "scenario": "other-env:checkout", "args": {"a": 2, "b": 1}}) == make().signature
+
+
+def test_upload_record_qualifies_the_scenario_and_leaves_out_empty_parts():
+    assert make().upload_record() == {
+        "slug": "s",
+        "env": {"name": "my-env"},
+        "scenario": "my-env:checkout",
+        "args": {"b": 1, "a": 2},
+    }
+    assert qualify_scenario("other:checkout", "my-env") == "other:checkout"
+    assert short_scenario("a:b:c") == "c"
+
+
+def test_column_definitions_infer_types_from_every_task():
+    tasks = [make(columns={"tags": ["b", "a"], "score": 1, "level": "x"}), make(columns={"tags": "c", "score": 2.5, "level": 3})]
+    assert column_definitions(tasks) == {
+        "tags": {"type": "multi-select", "options": ["a", "b", "c"]},
+        "score": {"type": "number"},
+        "level": {"type": "text"},
+    }
+    assert column_definitions([make()]) is None
+
+
+def test_mapping_accepts_env_as_string_and_defaults_args():
+    task = task_from_mapping({"slug": " x ", "scenario": "s", "env": "e"}, Location("f", 2))
+    assert (task.slug, task.env, task.args) == ("x", "e", {})

@@ -1,0 +1,87 @@
+"""Diff classes, renames, filters, forcing, and the plan hash."""
+
+from __future__ import annotations
+
+from hud_sync_hook.model import Location, task_from_mapping
+from hud_sync_hook.plan import build_plan, plan_hash, select_tasks
+from hud_sync_hook.render.json_plan import plan_dict
+from hud_sync_hook.render.text import render_text
+
+
+def local(slug: str, **args):
+    return task_from_mapping({"slug": slug, "scenario": "s", "env": {"name": "e"}, "args": args}, Location("t.json", 1))
+
+
+def remote(slug: str, env: str = "e", **args):
+    return {"id": f"id-{slug}", "slug": slug, "scenario": f"{env}:s", "args": args, "env": {"name": env}, "extra": 1}
+
+
+def plan_for(tasks, records, **kw):
+    return build_plan(tasks, records, taskset_name="ts", taskset_id="11111111-1111-1111-1111-111111111111", taskset_exists=True, **kw)
+
+
+def test_classes_and_never_delete():
+    plan = plan_for(
+        [local("new", a=1), local("same", a=1), local("changed", a=2), local("env-renamed", a=3)],
+        [remote("same", a=1), remote("changed", a=1), remote("gone", a=9), remote("env-renamed", env="old-env", a=3)],
+    )
+    assert [t.slug for t in plan.create] == ["new"]
+    assert [t.slug for t in plan.update] == ["changed"]
+    assert [t.slug for t in plan.unchanged] == ["env-renamed", "same"]
+    assert plan.remote_only == ["gone"]
+    assert [t.slug for t in plan.to_upload] == ["new", "changed"]
+    assert plan.summary() == "1 to create, 1 to update, 2 unchanged, 1 remote-only"
+
+
+def test_legacy_external_id_records_match_by_slug():
+    record = remote("x", a=1)
+    record["external_id"] = record.pop("slug")
+    assert [t.slug for t in plan_for([local("x", a=1)], [record]).unchanged] == ["x"]
+
+
+def test_probable_renames_pair_each_remote_task_once():
+    plan = plan_for([local("new-a", v=1), local("new-b", v=1), local("other", v=2)], [remote("old-a", v=1)])
+    assert [(r.old, r.new) for r in plan.renames] == [("old-a", "new-a")]
+    assert "'old-a' was renamed to 'new-a'" in render_text(plan)
+
+
+def test_force_uploads_everything_and_filters_hide_remote_only_noise():
+    tasks = [local("a", x=1), local("b", x=1), local("c", x=1)]
+    records = [remote("a", x=1), remote("b", x=1), remote("c", x=1)]
+    forced = plan_for(tasks, records, force=True)
+    assert [t.slug for t in forced.update] == ["a", "b", "c"] and forced.forced
+    kept, dropped = select_tasks(tasks, only="b")
+    only_b = plan_for(kept, records, filtered_out=dropped)
+    assert [t.slug for t in only_b.unchanged] == ["b"] and only_b.remote_only == []
+    kept, dropped = select_tasks(tasks, exclude=["a", "c"])
+    assert [t.slug for t in kept] == ["b"] and dropped == {"a", "c"}
+
+
+def test_plan_hash_depends_only_on_what_would_be_uploaded():
+    records = [remote("a", x=1)]
+    base = plan_for([local("a", x=2), local("b", x=1)], records)
+    same = plan_for([local("b", x=1), local("a", x=2)], records + [remote("z")])
+    assert base.plan_hash == same.plan_hash
+    assert plan_for([local("a", x=3), local("b", x=1)], records).plan_hash != base.plan_hash
+    other_taskset = build_plan([local("a", x=2), local("b", x=1)], records, taskset_name="ts", taskset_id=None, taskset_exists=False)
+    assert other_taskset.plan_hash != base.plan_hash
+    # Stable across machines: a fixed input gives a fixed digest.
+    assert plan_hash("name:ts", [("a", "create", "s|{}")]) == plan_hash("name:ts", [("a", "create", "s|{}")])
+    assert len(base.plan_hash) == 64
+
+
+def test_json_rendering_lists_every_class():
+    plan = plan_for([local("a", x=2), local("n")], [remote("a", x=1), remote("r", y=5)])
+    data = plan_dict(plan)
+    assert data["schema_version"] == 1
+    assert data["counts"] == {"create": 1, "update": 1, "unchanged": 0, "remote_only": 1, "renames": 0}
+    assert [t["slug"] for t in data["create"]] == ["n"]
+    assert data["update"][0] == {"slug": "a", "scenario": "e:s", "file": "t.json", "line": 1}
+    assert data["remote_only"] == ["r"]
+
+
+def test_text_rendering_says_all_up_to_date_and_taskset_creation():
+    plan = plan_for([local("a", x=1)], [remote("a", x=1)])
+    assert render_text(plan).rstrip().endswith("All tasks up to date (0 to create, 0 to update, 1 unchanged, 0 remote-only)")
+    new = build_plan([local("a")], [], taskset_name="fresh", taskset_id=None, taskset_exists=False)
+    assert "Taskset will be created" in render_text(new)

@@ -37,12 +37,8 @@ class ProjectConfig:
         value = self.data.get("registryId")
         return value if isinstance(value, str) and value else None
 
-    def shown(self, base: Path | None = None) -> str:
-        base = base or Path.cwd()
-        try:
-            return self.path.resolve().relative_to(base.resolve()).as_posix()
-        except ValueError:
-            return str(self.path)
+    def shown(self) -> str:
+        return _shown(self.path)
 
 
 def find_config(start: Path, stop: Path | None = None) -> Path | None:
@@ -73,8 +69,15 @@ def load_config(directory: Path, *, stop: Path | None = None) -> ProjectConfig:
     return ProjectConfig(path=target, data=data, exists=True)
 
 
+def _shown(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
-    shown = str(path)
+    shown = _shown(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except IsADirectoryError:

@@ -1,0 +1,239 @@
+"""The CLI end to end: real repositories in temporary folders, the local platform and the real server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.repo import make_repo, run_cli, write_files
+from tests.helpers.serve import start_serve
+
+KEY = "test-key-5f7a9c1e3b"
+
+
+def rows(*specs) -> str:
+    return "\n".join(json.dumps({"slug": s, "env": {"name": "shop"}, "scenario": "checkout", "args": a}) for s, a in specs) + "\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    make_repo(root, {"tasks.jsonl": rows(("a", {"n": 1}), ("b", {"n": 2}), ("c", {"n": 3}))})
+    return root
+
+
+def local_url(root: Path) -> str:
+    return f"local:{root / 'platform.sqlite'}"
+
+
+def test_plan_apply_replan_with_the_local_platform(project):
+    url = local_url(project)
+    first = run_cli("plan", ".", "demo", "--api-url", url, cwd=project)
+    assert first.returncode == 0, first.stderr
+    assert "Taskset will be created" in first.stdout and "3 to create" in first.stdout
+    refused = run_cli("apply", ".", "demo", "--api-url", url, cwd=project)
+    assert refused.returncode == 1
+    assert "pass --yes" in refused.stderr
+    applied = run_cli("apply", ".", "demo", "--api-url", url, "--yes", cwd=project)
+    assert applied.returncode == 0, applied.stderr
+    assert "3 created, 0 updated" in applied.stdout
+    config = json.loads((project / ".hud" / "config.json").read_text())
+    assert config["tasksetName"] == "demo" and len(config["tasksetId"]) == 36
+    again = run_cli("plan", "--api-url", url, cwd=project)  # taskset from .hud/config.json
+    assert again.returncode == 0
+    assert "All tasks up to date" in again.stdout
+
+
+def test_update_rename_remote_only_and_detailed_exitcode(project):
+    url = local_url(project)
+    assert run_cli("apply", ".", "demo", "--api-url", url, "--yes", cwd=project).returncode == 0
+    (project / "tasks.jsonl").write_text(rows(("a", {"n": 10}), ("b2", {"n": 2}), ("d", {"n": 4})))
+    result = run_cli("plan", "--api-url", url, "--detailed-exitcode", "--format", "json", cwd=project)
+    assert result.returncode == 2, result.stderr
+    data = json.loads(result.stdout)
+    assert [t["slug"] for t in data["create"]] == ["b2", "d"]
+    assert [t["slug"] for t in data["update"]] == ["a"]
+    assert data["remote_only"] == ["b", "c"]
+    assert data["renames"] == [{"old": "b", "new": "b2"}]
+    assert run_cli("apply", "--api-url", url, "--yes", cwd=project).returncode == 0
+    # Never deletes: the remote-only tasks are still there.
+    export = run_cli("export", "--out", "all.json", "--api-url", url, cwd=project)
+    assert export.returncode == 0, export.stderr
+    assert sorted(t["slug"] for t in json.loads((project / "all.json").read_text())) == ["a", "b", "b2", "c", "d"]
+    assert run_cli("plan", "--api-url", url, "--detailed-exitcode", cwd=project).returncode == 0
+
+
+def test_task_exclude_and_force(project):
+    url = local_url(project)
+    only = run_cli("apply", ".", "demo", "--api-url", url, "--yes", "--task", "b", cwd=project)
+    assert only.returncode == 0 and "1 created" in only.stdout
+    rest = run_cli("plan", "--api-url", url, "--exclude", "a", "--format", "json", cwd=project)
+    data = json.loads(rest.stdout)
+    assert [t["slug"] for t in data["create"]] == ["c"] and data["unchanged"] == ["b"]
+    forced = run_cli("plan", "--api-url", url, "--force", "--task", "b", "--format", "json", cwd=project)
+    assert [t["slug"] for t in json.loads(forced.stdout)["update"]] == ["b"]
+    missing = run_cli("plan", "--api-url", url, "--task", "nope", cwd=project)
+    assert missing.returncode == 1 and "--task 'nope' matches no local task" in missing.stderr
+
+
+def test_switching_taskset_is_announced_and_stored(project):
+    url = local_url(project)
+    run_cli("apply", ".", "first", "--api-url", url, "--yes", cwd=project)
+    stored = json.loads((project / ".hud" / "config.json").read_text())["tasksetId"]
+    (project / ".hud" / "config.json").write_text(json.dumps({"tasksetId": stored, "registryName": "keep-me"}))
+    switched = run_cli("apply", ".", "second", "--api-url", url, "--yes", cwd=project)
+    assert f"Switching from previously stored taskset ({stored[:8]}...)" in switched.stdout
+    config = json.loads((project / ".hud" / "config.json").read_text())
+    assert config["tasksetId"] != stored and config["tasksetName"] == "second" and config["registryName"] == "keep-me"
+
+
+def test_validation_problems_block_before_any_request(project, tmp_path):
+    write_files(project, {"tasks.jsonl": rows(("a", {"n": 1})) + '{"slug": "", "scenario": "s"}\n{"slug": "a", "scenario": "s"}\n'})
+    with start_serve(tmp_path, "--api-key", KEY) as server:
+        result = run_cli("apply", ".", "demo", "--api-url", server.url, "--yes", cwd=project, env={"HUD_API_KEY": KEY})
+        log = server.stderr_text()
+    assert result.returncode == 1
+    assert "tasks.jsonl:2: slug is empty" in result.stderr
+    assert "tasks.jsonl:3: duplicate slug 'a' (first defined at tasks.jsonl:1)" in result.stderr
+    assert "nothing was sent to the platform" in result.stderr
+    assert "/tasks/" not in log
+    assert "Traceback" not in result.stderr
+
+
+def test_validate_is_offline_and_reports_everything(project):
+    ok = run_cli("validate", cwd=project)
+    assert ok.returncode == 0 and "3 task(s) valid in 1 file(s)" in ok.stdout
+    write_files(project, {"tasks.jsonl": '{"slug": "x"}\n[\n'})
+    bad = run_cli("validate", cwd=project)
+    assert bad.returncode == 1
+    assert "tasks.jsonl:1: task 'x' has no scenario" in bad.stderr
+    assert "tasks.jsonl:2:2: invalid JSON" in bad.stderr
+
+
+def test_no_tasks_and_missing_source_and_no_taskset(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    none = run_cli("validate", cwd=empty)
+    assert none.returncode == 1 and "no tasks found in ." in none.stderr
+    missing = run_cli("plan", "nowhere", "x", "--api-url", "local", cwd=empty)
+    assert missing.returncode == 1 and "nowhere: source path does not exist" in missing.stderr
+    write_files(empty, {"tasks.json": [{"slug": "a", "scenario": "s"}]})
+    no_taskset = run_cli("plan", "--api-url", "local", cwd=empty)
+    assert no_taskset.returncode == 1 and "no taskset given" in no_taskset.stderr
+    for result in (none, missing, no_taskset):
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_against_the_real_server_with_batches_and_key(project, tmp_path):
+    write_files(project, {"tasks.jsonl": rows(*[(f"t{i:03}", {"i": i}) for i in range(120)])})
+    with start_serve(tmp_path, "--api-key", KEY) as server:
+        env = {"HUD_API_KEY": KEY}
+        applied = run_cli("apply", ".", "big", "--api-url", server.url, "--yes", "--batch-size", "50", cwd=project, env=env)
+        assert applied.returncode == 0, applied.stderr
+        assert "Uploaded 120 task(s) to 'big' in 3 batch(es): 120 created, 0 updated" in applied.stdout
+        uploads = [line for line in server.stderr_text().splitlines() if "POST /tasks/upload" in line]
+        assert len(uploads) == 3
+        again = run_cli("plan", "--api-url", server.url, cwd=project, env=env)
+        assert "All tasks up to date" in again.stdout
+        wrong_key = run_cli("plan", "--api-url", server.url, cwd=project, env={"HUD_API_KEY": "wrong-key-123"})
+        assert wrong_key.returncode == 1 and "refused the API key" in wrong_key.stderr
+        log = server.stderr_text()
+    assert KEY not in log and KEY not in applied.stdout + applied.stderr
+
+
+def test_key_from_dotenv_and_missing_key(project, tmp_path):
+    with start_serve(tmp_path, "--api-key", KEY) as server:
+        no_key = run_cli("plan", ".", "demo", "--api-url", server.url, cwd=project)
+        assert no_key.returncode == 1 and "no HUD API key" in no_key.stderr
+        (project / ".env").write_text(f"# local secrets\nexport HUD_API_KEY=\"{KEY}\"\n")
+        with_dotenv = run_cli("plan", ".", "demo", "--api-url", server.url, cwd=project)
+        assert with_dotenv.returncode == 0, with_dotenv.stderr
+
+
+def test_plain_http_to_a_remote_host_is_refused(project):
+    result = run_cli("plan", ".", "demo", "--api-url", "http://hud.example.invalid", cwd=project, env={"HUD_API_KEY": KEY})
+    assert result.returncode == 1
+    assert "https://" in result.stderr and KEY not in result.stderr
+
+
+def test_rejected_upload_prints_the_detail_and_exits_1(project, tmp_path):
+    registry = tmp_path / "registry.json"
+    registry.write_text(json.dumps([{"id": "00000000-0000-0000-0000-0000000000aa", "name": "shop", "scenarios": ["refund"]}]))
+    with start_serve(tmp_path, "--registry", str(registry)) as server:
+        result = run_cli("apply", ".", "demo", "--api-url", server.url, "--yes", cwd=project, env={"HUD_API_KEY": KEY})
+        assert result.returncode == 1
+        assert "Scenarios not found" in result.stderr and "shop/checkout" in result.stderr
+        assert "0 of 3 task(s) landed" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_retries_through_injected_faults_converge(project, tmp_path):
+    write_files(project, {"tasks.jsonl": rows(*[(f"t{i:03}", {"i": i}) for i in range(200)])})
+    with start_serve(tmp_path, "--fail-rate", "0.3", "--fail-status", "429,502,503", "--seed", "7") as server:
+        env = {"HUD_API_KEY": KEY}
+        for _ in range(5):
+            applied = run_cli("apply", ".", "flaky", "--api-url", server.url, "--yes", "--batch-size", "20", cwd=project, env=env)
+            if applied.returncode == 0:
+                break
+        assert applied.returncode == 0, applied.stderr
+        final = run_cli("plan", "--api-url", server.url, "--format", "json", cwd=project, env=env)
+        for _ in range(5):
+            if final.returncode == 0:
+                break
+            final = run_cli("plan", "--api-url", server.url, "--format", "json", cwd=project, env=env)
+    data = json.loads(final.stdout)
+    assert data["counts"]["unchanged"] == 200 and not data["has_changes"]
+
+
+def test_env_reconciliation_warns_with_file_and_line(project, tmp_path):
+    registry = tmp_path / "registry.json"
+    env_id = "00000000-0000-0000-0000-0000000000bb"
+    registry.write_text(json.dumps([{"id": env_id, "name": "shop-v2", "scenarios": ["checkout"]}, {"id": "00000000-0000-0000-0000-0000000000cc", "name": "shop-v2-beta", "scenarios": []}]))
+    with start_serve(tmp_path, "--registry", str(registry)) as server:
+        env = {"HUD_API_KEY": KEY}
+        ambiguous = run_cli("link-env", "shop-v2", "--api-url", server.url, cwd=project, env=env)
+        assert ambiguous.returncode == 0, ambiguous.stderr  # the exact name wins over substrings
+        assert json.loads((project / ".hud" / "config.json").read_text())["registryId"] == env_id
+        fuzzy = run_cli("link-env", "shop", "--api-url", server.url, cwd=project, env=env)
+        assert fuzzy.returncode == 1 and "matches 2 environments" in fuzzy.stderr
+        plan = run_cli("plan", ".", "demo", "--api-url", server.url, cwd=project, env=env)
+    assert plan.returncode == 0, plan.stderr
+    assert "tasks.jsonl:1: 'a' uses 'shop', the environment is now 'shop-v2'" in plan.stdout
+
+
+def test_export_formats(project):
+    url = local_url(project)
+    run_cli("apply", ".", "demo", "--api-url", url, "--yes", cwd=project)
+    for name in ("out.json", "out.jsonl", "out.csv"):
+        result = run_cli("export", "demo", "--out", name, "--api-url", url, cwd=project)
+        assert result.returncode == 0, result.stderr
+    assert len((project / "out.jsonl").read_text().splitlines()) == 3
+    assert (project / "out.csv").read_text().splitlines()[0] == "slug,scenario,env,arg:n"
+    bad = run_cli("export", "demo", "--out", "x.txt", "--api-url", url, cwd=project)
+    assert bad.returncode == 1 and "use .json, .jsonl or .csv" in bad.stderr
+
+
+def test_corrupt_config_is_reported_not_ignored(project):
+    (project / ".hud").mkdir()
+    (project / ".hud" / "config.json").write_text("{not json")
+    result = run_cli("plan", "--api-url", local_url(project), cwd=project)
+    assert result.returncode == 1
+    assert ".hud/config.json:1: is not valid JSON" in result.stderr
+    (project / ".hud" / "config.json").write_text('{"tasksetId": "abc"}')
+    result = run_cli("plan", "--api-url", local_url(project), cwd=project)
+    assert "tasksetId 'abc' is not a taskset id" in result.stderr
+
+
+def test_stored_taskset_that_no_longer_exists(project):
+    (project / ".hud").mkdir()
+    (project / ".hud" / "config.json").write_text('{"tasksetId": "12345678-1234-1234-1234-123456789abc"}')
+    result = run_cli("plan", "--api-url", local_url(project), cwd=project)
+    assert result.returncode == 1
+    assert "was not found on the platform" in result.stderr
+
+
+def test_version_and_module_entry(tmp_path):
+    result = run_cli("--version", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.startswith("hud-sync-hook ")

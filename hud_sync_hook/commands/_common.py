@@ -86,7 +86,7 @@ def print_problems(problems, skipped=()) -> None:
     for problem in problems:
         print(f"{problem}", file=sys.stderr)
     for item in skipped:
-        print(f"skipped {item}", file=sys.stderr)
+        print(f"Skipped: {item}", file=sys.stderr)
 
 
 class Progress:

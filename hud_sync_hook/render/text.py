@@ -29,9 +29,9 @@ def render_text(plan: Plan) -> str:
     for note in plan.notes:
         lines.append(f"  Note: {note}")
     if plan.skipped:
-        lines.append(f"\n  Skipped ({len(plan.skipped)}):")
+        lines.append("")
         for skipped in plan.skipped:
-            lines.append(f"    ! {skipped}")
+            lines.append(f"  Skipped: {skipped}")
     if plan.problems:
         lines.append(f"\n  Problems ({len(plan.problems)}):")
         for problem in plan.problems:

@@ -237,3 +237,17 @@ def test_stored_taskset_that_no_longer_exists(project):
 def test_version_and_module_entry(tmp_path):
     result = run_cli("--version", cwd=tmp_path)
     assert result.returncode == 0 and result.stdout.startswith("hud-sync-hook ")
+
+
+def test_skipped_files_show_in_the_plan_and_fail_when_nothing_was_found(tmp_path):
+    root = tmp_path / "proj"
+    make_repo(root, {"a.py": "raise ValueError('bad value')\n", "b.py": "tasks = [{'slug': 'ok', 'scenario': 's'}]\n"})
+    url = f"local:{tmp_path / 'p.sqlite'}"
+    result = run_cli("plan", ".", "demo", "--api-url", url, cwd=root)
+    assert result.returncode == 0
+    assert "Skipped: a.py: ValueError: bad value (line 1)" in result.stdout
+    (root / "b.py").unlink()
+    result = run_cli("plan", ".", "demo", "--api-url", url, cwd=root)
+    assert result.returncode == 1
+    assert "Skipped: a.py: ValueError: bad value (line 1)" in result.stderr
+    assert "no tasks found in ." in result.stderr

@@ -71,6 +71,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hud-sync-hook: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as err:  # noqa: BLE001 - a bug must still end in one line, not a traceback
+        import os
+
+        if os.environ.get("HUD_SYNC_HOOK_DEBUG"):
+            raise
+        from hud_sync_hook.output import error
+
+        error(
+            f"internal error: {type(err).__name__}: {err} "
+            "(set HUD_SYNC_HOOK_DEBUG=1 to see the traceback, and please report it)"
+        )
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,355 @@
+"""The HUD platform API client: the contract's requests, with retries and errors a user can act on."""
+
+from __future__ import annotations
+
+import gc
+import ipaddress
+import json
+import random
+import time
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from hud_sync_hook import __version__
+from hud_sync_hook.errors import HudSyncError, PlatformError
+from hud_sync_hook.platform.base import RemoteTaskset, UploadResult
+
+try:  # optional speed-up (the `fast` extra) for large task lists
+    from orjson import loads as _parse
+except ImportError:  # pragma: no cover - depends on the environment
+    _parse = json.loads  # type: ignore[assignment]
+
+
+def _loads(data: bytes) -> Any:
+    """Parse JSON with the garbage collector paused: 100,000 records parse 3-4 times faster."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse(data)
+    finally:
+        if paused:
+            gc.enable()
+
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_BACKOFF_SECONDS = 30.0
+
+
+def is_loopback_host(host: str) -> bool:
+    """127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`: traffic that never leaves the machine."""
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
+
+
+def parse_retry_after(value: str | None, cap: float) -> float | None:
+    """Seconds to wait from a `Retry-After` header (seconds or an HTTP date), capped; None if absent."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - datetime.now(timezone.utc)).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), cap)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _detail(response: httpx.Response) -> str:
+    """The platform's `detail` (FastAPI style) or the start of the body."""
+    try:
+        data = _loads(response.content)
+    except ValueError:
+        return _one_line(response.text or response.reason_phrase or "")
+    if isinstance(data, dict) and "detail" in data:
+        detail = data["detail"]
+        return detail if isinstance(detail, str) else json.dumps(detail, separators=(",", ":"))
+    return _one_line(response.text)
+
+
+class HttpPlatform:
+    """`Platform` over the HUD HTTP API (`shared/docs/hud-platform-api.md`).
+
+    Every call is retried on network errors and on 429/5xx with full-jitter exponential backoff,
+    honouring `Retry-After`, within `max_attempts` and `max_retry_seconds`. Uploads are idempotent
+    upserts by slug, so retrying them is safe even when a failed answer hid a committed write.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        timeout: float = 30.0,
+        max_attempts: int = 6,
+        max_retry_seconds: float = 120.0,
+        backoff_base: float = 0.5,
+    ) -> None:
+        base_url = (base_url or "").strip().rstrip("/")
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise HudSyncError(
+                f"--api-url must be an http:// or https:// URL (or 'local'), got {base_url!r}"
+            )
+        if parts.username or parts.password:
+            raise HudSyncError("--api-url must not contain credentials; put the key in HUD_API_KEY")
+        api_key = (api_key or "").strip() or None
+        if api_key is not None and not all(33 <= ord(ch) <= 126 for ch in api_key):
+            raise HudSyncError(
+                "HUD_API_KEY contains spaces, control or non-ASCII characters; copy the key again"
+            )
+        loopback = is_loopback_host(parts.hostname)
+        if api_key and parts.scheme == "http" and not loopback:
+            raise HudSyncError(
+                f"refusing to send the API key over plain http:// to {parts.hostname}; "
+                "use https:// or a loopback address (127.0.0.1, ::1, localhost)"
+            )
+        self.base_url = base_url
+        self._api_key = api_key
+        self.max_attempts = max(1, max_attempts)
+        self.max_retry_seconds = max(0.0, max_retry_seconds)
+        self.backoff_base = max(0.0, backoff_base)
+        self._count = 0
+        self._random = random.Random()
+        headers = {"User-Agent": f"hud-sync-hook/{__version__}", "Accept": "application/json"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+            headers["X-API-Key"] = api_key
+        self._client = httpx.Client(
+            base_url=base_url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout),
+            verify=True,
+            follow_redirects=False,
+            # Proxy settings from the environment must not divert loopback traffic.
+            trust_env=not loopback,
+        )
+
+    def __repr__(self) -> str:
+        return f"HttpPlatform({self.base_url!r}, api_key={'set' if self._api_key else 'not set'})"
+
+    def __enter__(self) -> "HttpPlatform":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def request_count(self) -> int:
+        return self._count
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- transport -----------------------------------------------------------------------------
+
+    def _masked(self, text: str) -> str:
+        return text.replace(self._api_key, "***") if self._api_key else text
+
+    def _error(self, message: str, *, status: int | None = None, detail: str | None = None) -> PlatformError:
+        return PlatformError(
+            self._masked(message), status=status, detail=self._masked(detail) if detail else detail
+        )
+
+    def _backoff(self, attempt: int) -> float:
+        return self._random.uniform(0, min(MAX_BACKOFF_SECONDS, self.backoff_base * 2 ** (attempt - 1)))
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send one call, retrying what may succeed on a second try; the answer is fully read."""
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            self._count += 1
+            retry_after: float | None = None
+            response: httpx.Response | None = None
+            try:
+                response = self._client.request(method, path, **kwargs)
+            except httpx.TransportError as err:
+                reason = _one_line(f"{type(err).__name__}: {err}" if str(err) else type(err).__name__)
+            except httpx.HTTPError as err:
+                raise self._error(f"request to the HUD platform failed: {_one_line(str(err))}") from None
+            else:
+                if response.status_code not in RETRY_STATUSES:
+                    return response
+                reason = f"HTTP {response.status_code}"
+                retry_after = parse_retry_after(response.headers.get("Retry-After"), self.max_retry_seconds)
+            delay = retry_after if retry_after is not None else self._backoff(attempt)
+            out_of_time = time.monotonic() - started + delay > self.max_retry_seconds
+            if attempt >= self.max_attempts or out_of_time:
+                if response is not None:
+                    raise self._error(
+                        f"the HUD platform at {self.base_url} answered HTTP {response.status_code} "
+                        f"to {method} {path} {_plural(attempt, 'time')} "
+                        f"({_one_line(_detail(response), 150)}); try again later",
+                        status=response.status_code,
+                        detail=_detail(response),
+                    )
+                raise self._error(
+                    f"cannot reach the HUD platform at {self.base_url} after "
+                    f"{_plural(attempt, 'attempt')} ({reason}); check --api-url or your network"
+                )
+            time.sleep(delay)
+
+    def _check(self, response: httpx.Response, method: str, path: str) -> None:
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        if status in (401, 403):
+            if self._api_key:
+                raise self._error(
+                    f"the HUD platform refused the API key ({status}); check HUD_API_KEY", status=status
+                )
+            raise self._error(
+                f"the HUD platform needs an API key ({status}); set HUD_API_KEY", status=status
+            )
+        detail = _detail(response)
+        raise self._error(
+            f"the HUD platform answered HTTP {status} to {method} {path}: {_one_line(detail)}",
+            status=status,
+            detail=detail,
+        )
+
+    def _json(self, response: httpx.Response, method: str, path: str) -> Any:
+        try:
+            return _loads(response.content)
+        except ValueError:
+            start = _one_line(response.text, 80) if response.content else "an empty body"
+            raise self._error(
+                f"the HUD platform sent an answer that is not JSON to {method} {path} "
+                f"(HTTP {response.status_code}: {start}); check --api-url",
+                status=response.status_code,
+            ) from None
+
+    def _shape_error(self, method: str, path: str, expected: str) -> PlatformError:
+        return self._error(
+            f"the HUD platform sent an unexpected answer to {method} {path}: expected {expected}; "
+            "check --api-url"
+        )
+
+    def _get(self, path: str, *, allow_404: bool = False, **kwargs: Any) -> Any:
+        response = self._request("GET", path, **kwargs)
+        if allow_404 and response.status_code == 404:
+            return None
+        self._check(response, "GET", path)
+        return self._json(response, "GET", path)
+
+    # -- Platform ------------------------------------------------------------------------------
+
+    def find_taskset(self, name: str) -> RemoteTaskset | None:
+        path = f"/tasks/evalset/{quote(name, safe='')}"
+        data = self._get(path, allow_404=True)
+        if data is None:
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("evalset_id"), str) or not data["evalset_id"]:
+            raise self._shape_error("GET", path, "an object with 'evalset_id'")
+        found_name = data.get("evalset_name")
+        return RemoteTaskset(id=data["evalset_id"], name=found_name if isinstance(found_name, str) else name)
+
+    def fetch_tasks(self, taskset_id: str) -> tuple[str | None, list[dict[str, Any]]]:
+        path = f"/tasks/evalsets/{quote(taskset_id, safe='')}/tasks-by-id"
+        data = self._get(path, allow_404=True)
+        if data is None:
+            return None, []
+        tasks = data.get("tasks") if isinstance(data, dict) else None
+        if isinstance(tasks, dict):
+            records = []
+            for task_id, record in tasks.items():
+                if not isinstance(record, dict):
+                    raise self._shape_error("GET", path, "task records (objects) in 'tasks'")
+                record.setdefault("id", task_id)
+                records.append(record)
+        elif isinstance(tasks, list) and all(isinstance(r, dict) for r in tasks):
+            records = tasks
+        else:
+            raise self._shape_error("GET", path, "an object with 'tasks' keyed by task id")
+        name = data.get("evalset_name")
+        return (name if isinstance(name, str) else None), records
+
+    def upload(
+        self, name: str, tasks: list[dict[str, Any]], columns: dict[str, Any] | None
+    ) -> UploadResult:
+        path = "/tasks/upload"
+        payload: dict[str, Any] = {"name": name, "tasks": tasks}
+        if columns:
+            payload["columns"] = columns
+        response = self._request("POST", path, json=payload)
+        if response.status_code in (400, 422):
+            detail = _detail(response)
+            raise self._error(
+                f"upload rejected by the platform: {detail}", status=response.status_code, detail=detail
+            )
+        self._check(response, "POST", path)
+        data = self._json(response, "POST", path)
+        ok = (
+            isinstance(data, dict)
+            and isinstance(data.get("tasks_created", 0), int)
+            and isinstance(data.get("tasks_updated", 0), int)
+            and isinstance(data.get("evalset_id"), str)
+        )
+        if not ok:
+            raise self._shape_error(
+                "POST", path, "an object with 'tasks_created', 'tasks_updated' and 'evalset_id'"
+            )
+        return UploadResult(
+            created=data.get("tasks_created", 0),
+            updated=data.get("tasks_updated", 0),
+            taskset_id=data["evalset_id"],
+        )
+
+    def get_env(self, registry_id: str) -> dict[str, Any] | None:
+        path = f"/registry/envs/{quote(registry_id, safe='')}"
+        data = self._get(path, allow_404=True)
+        if data is None:
+            return None
+        if not isinstance(data, dict) or "name" not in data:
+            raise self._shape_error("GET", path, "an environment object with 'id' and 'name'")
+        return data
+
+    def search_envs(self, name: str, limit: int = 5) -> list[dict[str, Any]]:
+        path = "/registry/envs"
+        data = self._get(path, params={"search": name, "limit": limit})
+        if not isinstance(data, list) or not all(isinstance(env, dict) for env in data):
+            raise self._shape_error("GET", path, "a list of environments")
+        return data
+
+    def env_scenarios(self, env_name: str) -> list[str]:
+        path = f"/tasks/environments/{quote(env_name, safe='')}/scenarios"
+        data = self._get(path, allow_404=True)
+        if data is None:
+            return []
+        scenarios = data.get("scenarios") if isinstance(data, dict) else None
+        if not isinstance(scenarios, list):
+            raise self._shape_error("GET", path, "an object with a 'scenarios' list")
+        names = []
+        for item in scenarios:
+            value = item.get("name") if isinstance(item, dict) else item
+            if isinstance(value, str):
+                names.append(value)
+        return names

@@ -89,6 +89,23 @@ class TaskSpec:
         return record
 
 
+def describe_type(value: Any) -> str:
+    """A value's JSON kind in words, for messages: 'a number', 'a list', 'null'."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
 def qualify_scenario(scenario: str, env: str | None) -> str:
     """`checkout` with env `my-env` becomes `my-env:checkout`; a qualified name stays as it is."""
     if env and ":" not in scenario:

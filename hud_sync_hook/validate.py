@@ -9,25 +9,9 @@ import math
 import unicodedata
 from typing import Any, Iterable
 
-from hud_sync_hook.model import MAX_SLUG_LENGTH, Problem, TaskSpec
+from hud_sync_hook.model import MAX_SLUG_LENGTH, Problem, TaskSpec, describe_type
 
 SLUG_FIX = "set a unique slug of 1 to 100 printable characters, e.g. t.slug = 'checkout-alice'"
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
 def _label(task: TaskSpec) -> str:
@@ -68,7 +52,7 @@ def validate_task(task: TaskSpec) -> list[Problem]:
     if slug is None:
         add("task has no slug (sync matches tasks by slug)", SLUG_FIX)
     elif not isinstance(slug, str):
-        add(f"slug must be a string, found {_type_name(slug)}", SLUG_FIX)
+        add(f"slug must be a string, found {describe_type(slug)}", SLUG_FIX)
     elif not slug:
         add("slug is empty", SLUG_FIX)
     elif len(slug) > MAX_SLUG_LENGTH:
@@ -80,23 +64,23 @@ def validate_task(task: TaskSpec) -> list[Problem]:
     if scenario is None or (isinstance(scenario, str) and not scenario.strip()):
         add(f"{label} has no scenario", "set scenario to the scenario's name, e.g. 'checkout'")
     elif not isinstance(scenario, str):
-        add(f"{label}: scenario must be a string, found {_type_name(scenario)}", "write the scenario's name as a string")
+        add(f"{label}: scenario must be a string, found {describe_type(scenario)}", "write the scenario's name as a string")
 
     if task.env is not None and not isinstance(task.env, str):
-        add(f"{label}: env name must be a string, found {_type_name(task.env)}", "write env as {\"name\": \"my-env\"}")
+        add(f"{label}: env name must be a string, found {describe_type(task.env)}", "write env as {\"name\": \"my-env\"}")
 
     if not isinstance(task.args, dict):
-        add(f"{label}: args must be a mapping, found {_type_name(task.args)}", "write args as an object of named arguments")
+        add(f"{label}: args must be a mapping, found {describe_type(task.args)}", "write args as an object of named arguments")
 
     if task.validation is not None:
         if not isinstance(task.validation, list):
-            add(f"{label}: validation must be a list of tool calls, found {_type_name(task.validation)}", "write validation as [{name, arguments}]")
+            add(f"{label}: validation must be a list of tool calls, found {describe_type(task.validation)}", "write validation as [{name, arguments}]")
         elif any(not isinstance(c, dict) or not isinstance(c.get("name"), str) for c in task.validation):
             add(f"{label}: every validation call needs a string name", "write validation as [{name, arguments}]")
     if task.agent_config is not None and not isinstance(task.agent_config, dict):
-        add(f"{label}: agent_config must be a mapping, found {_type_name(task.agent_config)}", "write agent_config as an object")
+        add(f"{label}: agent_config must be a mapping, found {describe_type(task.agent_config)}", "write agent_config as an object")
     if task.columns is not None and not isinstance(task.columns, dict):
-        add(f"{label}: columns must be a mapping, found {_type_name(task.columns)}", "write columns as an object of column values")
+        add(f"{label}: columns must be a mapping, found {describe_type(task.columns)}", "write columns as an object of column values")
     if not problems and _may_hold_non_finite(task):
         for field_name in ("args", "validation", "agent_config", "columns"):
             bad = _non_finite(getattr(task, field_name), field_name)

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from hud_sync_hook.model import Location, Problem, TaskSpec, task_from_mapping
+from hud_sync_hook.model import Location, Problem, TaskSpec, describe_type, task_from_mapping
 
 _WS = re.compile(r"[ \t\n\r]*")
 
@@ -52,25 +52,11 @@ def read_task_file(path: Path, shown: str) -> tuple[list[TaskSpec], list[Problem
             problems.append(
                 Problem(
                     Location(shown, line),
-                    f"a task must be an object, found {_kind(value)}",
+                    f"a task must be an object, found {describe_type(value)}",
                     "write each task as an object with slug, scenario and args",
                 )
             )
     return tasks, problems
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
 
 
 def _json_error(err: json.JSONDecodeError, shown: str, line_offset: int = 0) -> Problem:

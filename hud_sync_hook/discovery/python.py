@@ -14,22 +14,13 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hud_sync_hook.discovery import Skipped, display_path
+from hud_sync_hook.discovery import Discovery, Skipped, display_path
 from hud_sync_hook.model import Location, Problem, TaskSpec, task_from_mapping
 
 STDERR_TAIL = 2000
-
-
-@dataclass
-class Imported:
-    tasks: list[TaskSpec] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
 
 
 def import_tasks(
@@ -39,13 +30,13 @@ def import_tasks(
     project_root: Path | None,
     timeout: float,
     package: Path | None = None,
-) -> Imported:
+) -> Discovery:
     """Import `files` (or the package folder) and collect their tasks."""
     targets: list[dict[str, str]] = []
     if package is not None:
         targets.append({"kind": "package", "path": str(package.resolve())})
     targets.extend({"kind": "file", "path": str(p.resolve())} for p in files)
-    result = Imported()
+    result = Discovery()
     pending = list(targets)
     attempts = 0
     while pending and attempts <= len(targets):
@@ -67,7 +58,7 @@ def _run_child(
     project_root: Path | None,
     timeout: float,
     base: Path,
-    result: Imported,
+    result: Discovery,
 ) -> int:
     """Run one child over `targets`; returns how many targets it finished (or gave up on)."""
     request = {
@@ -155,7 +146,7 @@ def _run_child(
     return finished
 
 
-def _collect(record: dict[str, Any], target: dict[str, str], base: Path, result: Imported) -> None:
+def _collect(record: dict[str, Any], target: dict[str, str], base: Path, result: Discovery) -> None:
     shown = _shown(target, base)
     if target["kind"] == "file":
         result.files.append(shown)

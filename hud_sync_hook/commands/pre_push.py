@@ -19,6 +19,8 @@ from typing import Any, Iterator
 
 from hud_sync_hook.errors import ConfigError, HudSyncError
 
+# The discovery and config file names, restated here so that the fast path need not import those
+# modules (a test keeps the two in step).
 CONFIG_PATH = ".hud/config.json"
 CONFIG_KEY = "prePush"
 DEFAULT_TIMEOUT = 10.0

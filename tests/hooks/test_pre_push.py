@@ -6,6 +6,8 @@ The platform is the real `hud-sync-hook serve` on 127.0.0.1; nothing is mocked.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -57,6 +59,16 @@ def test_which_files_can_change_discovery(path: str, source: str, package: bool,
     assert affects_discovery(path, source, lambda: package) is expected
 
 
+def test_the_fast_path_names_the_same_files_as_discovery_and_config():
+    from hud_sync_hook import config, discovery
+    from hud_sync_hook.commands import pre_push
+
+    assert pre_push.DATA_NAMES == discovery.DATA_NAMES
+    assert set(pre_push.TASK_SUFFIXES) == {".py", *discovery.DATA_SUFFIXES}
+    assert pre_push.CONFIG_NAMES == (config.CONFIG_NAME, config.LEGACY_NAME)
+    assert pre_push.CONFIG_PATH == f"{config.CONFIG_DIR}/{config.CONFIG_NAME}"
+
+
 @pytest.mark.parametrize("source, expected", [(".", ""), ("./evals/", "evals"), ("a/../b", "b")])
 def test_sources_are_repository_relative(source: str, expected: str):
     from hud_sync_hook.commands.pre_push import normalise_source
@@ -89,6 +101,23 @@ def test_a_push_without_task_files_is_one_line_with_no_import_and_no_request(con
     assert consumer.imports() == 0
     assert request_count(serve) == before
     assert consumer.remote_sha("main") == tip
+
+
+def test_the_fast_path_imports_only_what_it_uses(consumer: Consumer):
+    old = consumer.head()
+    new = consumer.commit({"README.md": "changed\n"})
+    probe = (
+        "import sys\n"
+        "from hud_sync_hook.cli import main\n"
+        "status = main(['pre-push', 'origin', 'url'])\n"
+        "heavy = ('httpx', 'yaml', 'sqlite3', 'http.server', 'hud_sync_hook.platform', 'hud_sync_hook.sync',\n"
+        "         'hud_sync_hook.discovery', 'hud_sync_hook.config', 'hud_sync_hook.render', 'hud_sync_hook.model')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)), status)\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", probe], cwd=consumer.work, env=child_env(),
+                         input=f"refs/heads/main {new} refs/heads/main {old}\n", capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines()[-1] == "[] 0", ran.stdout
 
 
 def test_a_valid_task_change_prints_the_plan_and_uploads_nothing(consumer: Consumer, serve):

@@ -182,10 +182,10 @@ def settings_from(args: argparse.Namespace, section: dict[str, Any]) -> Settings
     timeout = args.timeout
     if timeout is None:
         timeout = section.get("timeout", DEFAULT_TIMEOUT)
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-            raise wrong("timeout", "a number of seconds")
-    if timeout <= 0:
-        raise HudSyncError(f"the timeout must be more than 0 seconds, got {timeout:g}")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise wrong("timeout", "a number of seconds above 0")
+    elif not timeout > 0:
+        raise HudSyncError(f"--timeout must be more than 0 seconds, got {timeout:g}")
     api_url = args.api_url or os.environ.get("HUD_API_URL") or section.get("apiUrl")
     if api_url is not None and not isinstance(api_url, str):
         raise wrong("apiUrl", "a URL, `local` or `local:PATH`")

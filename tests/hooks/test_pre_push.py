@@ -256,6 +256,10 @@ def test_a_bad_setting_names_the_config_file(consumer: Consumer):
     pushed = consumer.push("main")
     assert pushed.returncode != 0
     assert "hud-sync-hook: error: .hud/config.json: prePush.applyOnBranch must be a branch name or a list of them" in pushed.output
+    consumer.commit({".hud/config.json": {"prePush": {"timeout": -1}}})
+    pushed = consumer.push("main")
+    assert pushed.returncode != 0
+    assert "hud-sync-hook: error: .hud/config.json: prePush.timeout must be a number of seconds above 0" in pushed.output
 
 
 def test_no_key_skips_the_plan_and_lets_the_push_through(consumer: Consumer):

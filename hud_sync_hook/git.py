@@ -13,7 +13,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import git
 
@@ -201,10 +201,17 @@ def exported_tree(repo: git.Repo, rev: str) -> Iterator[Path]:
 
 
 @contextmanager
-def tree_of(repo: git.Repo, commit: str) -> Iterator[Path]:
-    """Where to read commit `commit`'s files: the work tree when it is exactly that commit, else an export."""
-    if work_tree_is(repo, commit):
-        yield work_tree(repo)
+def tree_of(repo: git.Repo, commit: str, *, also_check: Iterable[str] = ()) -> Iterator[Path]:
+    """Where to read commit `commit`'s files: the work tree when it is exactly that commit, else an export.
+
+    `git status` is silent about ignored files; `also_check` names the files whose presence must match
+    the commit too (an ignored `.hud/config.json` must not stand in for the repository's).
+    """
+    root = work_tree(repo)
+    if work_tree_is(repo, commit) and all(
+        exists_at(repo, commit, path) for path in also_check if (root / path).exists()
+    ):
+        yield root
         return
     with exported_tree(repo, commit) as export:
         yield export

@@ -136,6 +136,17 @@ def affects_discovery(path: str, source: str, is_package) -> bool:
     return is_package()
 
 
+def read_directly(source: str) -> list[str]:
+    """The files discovery opens by name for `source`: the configs at or above it, its data files."""
+    folder = posixpath.dirname(source) if source.endswith(TASK_SUFFIXES) else source
+    parts = folder.split("/") if folder else []
+    owners = ["/".join(parts[:depth]) for depth in range(len(parts) + 1)]
+    found = [posixpath.join(owner, ".hud", name) for owner in owners for name in CONFIG_NAMES]
+    if source.endswith(TASK_SUFFIXES):
+        return found + [source]
+    return found + [posixpath.join(source, name) for name in DATA_NAMES]
+
+
 # -- settings from the arguments and the pushed commit's .hud/config.json --------------------------
 
 
@@ -241,7 +252,8 @@ def validate_commit(repo, check: Check, args: argparse.Namespace) -> bool:
     from hud_sync_hook.sync import choose_taskset, read_local
 
     short = check.commit[:12]
-    with githelp.tree_of(repo, check.commit) as where, _working_directory(where):
+    with githelp.tree_of(repo, check.commit, also_check=read_directly(check.settings.source)) as where, \
+            _working_directory(where):
         local = read_local(check.settings.source or ".", import_timeout=args.import_timeout)
         if local.problems:
             print_problems(local.problems, local.discovery.skipped)

@@ -98,6 +98,10 @@ def test_a_clean_work_tree_at_the_commit_is_used_in_place(tmp_path: Path):
     (consumer.work / "ignored" / "x").write_text("ignored files do not count")
     assert githelp.work_tree_is(repo, consumer.head())
     assert not githelp.work_tree_is(repo, consumer.head("HEAD~1"))
+    with githelp.tree_of(repo, consumer.head(), also_check=["tasks.json", "absent.json"]) as where:
+        assert where == consumer.work
+    with githelp.tree_of(repo, consumer.head(), also_check=["ignored/x"]) as where:
+        assert where != consumer.work and not (where / "ignored").exists()
 
 
 def test_read_text_and_exists_at_a_commit(tmp_path: Path):

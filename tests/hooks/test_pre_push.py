@@ -205,6 +205,17 @@ def test_uncommitted_task_edits_stay_out_of_the_plan(consumer: Consumer, serve):
     assert "dirty-edit" in (consumer.work / "tasks.py").read_text()
 
 
+def test_an_ignored_config_in_a_clean_work_tree_is_not_the_repository_s(consumer: Consumer, serve):
+    install(consumer, "--api-url", serve.url)
+    tip = consumer.commit({".gitignore": ".hud/\n", "tasks.py": tasks_py(task("alpha"), task("beta"), task("gamma"))})
+    (consumer.work / ".hud").mkdir()
+    (consumer.work / ".hud" / "config.json").write_text('{"tasksetName": "mine", "tasksetId": "%s"}' % ("1" * 8 + "-1111-4111-8111-" + "1" * 12))
+    assert not git_run(consumer.work, "status", "--porcelain").stdout
+    pushed = consumer.push("main", env=KEY)
+    assert pushed.returncode == 0, pushed.output
+    assert f"plan skipped for {tip[:12]}: no taskset given" in pushed.output
+
+
 def test_apply_on_branch_uploads_to_the_served_platform(consumer: Consumer, serve):
     install(consumer, "--taskset", "shop", "--api-url", serve.url, "--apply-on-branch", "main")
     git_run(consumer.work, "checkout", "-q", "-b", "feature")

@@ -1,8 +1,8 @@
 """The plan as GitHub-flavoured Markdown, for PR comments, job summaries and `--format markdown`.
 
-Everything that comes from a repository is escaped (no HTML, no Markdown syntax, no @-mentions),
-and the body is built to fit a size budget: lists are cut with "N more, see the run log", never
-in the middle of a construct.
+Everything that comes from a repository is escaped (no HTML, no Markdown syntax, no @-mentions,
+no autolinks), and the body is built to fit a size budget: the budget is shared fairly between
+the sections, and lists are cut with "N more, see the run log", never in the middle of a construct.
 """
 
 from __future__ import annotations
@@ -16,60 +16,113 @@ from hud_sync_hook.plan import Plan
 DEFAULT_LIMIT = 60_000
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 _OPEN_LISTS_AT = 10
+# What a section costs besides its rows: <details>, <summary>, the "N more" line, separators.
+_SECTION_OVERHEAD = 160
+_TASK_HEADER = "\n| Slug | Scenario | Defined at |\n|---|---|---|"
 
 
 def escape(text: object, max_len: int = 300) -> str:
-    """Untrusted text as inert Markdown: one line, no HTML, no syntax, nobody mentioned."""
+    """Untrusted text as inert Markdown: one line, no HTML, no syntax, nobody mentioned, no links."""
     value = " ".join(str(text).split())
     if len(value) > max_len:
         value = value[: max_len - 1] + "…"
     value = _MD_SPECIAL.sub(r"\\\1", value)
     value = html.escape(value, quote=True)
-    return value.replace("@", "@\u200b")
+    # A zero-width space after "@" stops mentions; after "://" and "www." it stops autolinks.
+    return value.replace("@", "@\u200b").replace("://", ":\u200b//").replace("www.", "www\u200b.")
 
 
-class _Budget:
-    def __init__(self, limit: int) -> None:
-        self.left = limit
-
-    def take(self, text: str) -> bool:
-        if len(text) + 1 > self.left:
-            return False
-        self.left -= len(text) + 1
-        return True
-
-
-def _section(
-    out: list[str],
-    budget: _Budget,
-    title: str,
-    header: str | None,
-    rows: Sequence[str],
-    reserve: int,
-) -> None:
-    """A collapsible list or table, cut to the budget minus what later sections need."""
+def _section_text(title: str, header: str | None, rows: Sequence[str], cap: int) -> str:
+    """One collapsible list or table of at most `cap` characters (rows cut whole, with a note)."""
     opening = f"<details{' open' if len(rows) <= _OPEN_LISTS_AT else ''}><summary>{title}</summary>\n"
     closing = "\n</details>\n"
-    if not budget.take(opening + closing) :
-        out.append(f"{title}: list left out, see the run log\n")
-        return
-    out.append(opening)
+    parts = [opening]
     if header:
-        out.append(header)
-        budget.take(header)
+        parts.append(header)
+    used = sum(len(p) + 1 for p in parts) + len(closing) + 1
+    if used > cap:
+        return f"{title}: list left out, see the run log\n"
     shown = 0
     for row in rows:
-        more_note = f"\n_{len(rows) - shown} more, see the run log_\n"
-        if budget.left - len(row) - 1 < reserve + len(more_note) + 80:
+        more = len(f"\n_{len(rows) - shown} more, see the run log_") + 1
+        last = shown == len(rows) - 1
+        if used + len(row) + 1 + (0 if last else more) > cap:
             break
-        budget.take(row)
-        out.append(row)
+        parts.append(row)
+        used += len(row) + 1
         shown += 1
     if shown < len(rows):
-        note = f"\n_{len(rows) - shown} more, see the run log_"
-        budget.take(note)
-        out.append(note)
-    out.append(closing)
+        parts.append(f"\n_{len(rows) - shown} more, see the run log_")
+    parts.append(closing)
+    return "\n".join(parts)
+
+
+def _full_size(title: str, header: str | None, rows: Sequence[str]) -> int:
+    return len(title) + len(header or "") + sum(len(r) + 1 for r in rows) + _SECTION_OVERHEAD
+
+
+def _share(needs: Sequence[int], available: int) -> list[int]:
+    """Water-filling: small sections get all they need, the rest split what is left evenly."""
+    caps = [0] * len(needs)
+    waiting = set(range(len(needs)))
+    while waiting:
+        fair = max(0, available) // len(waiting)
+        satisfied = [i for i in waiting if needs[i] <= fair]
+        if not satisfied:
+            for i in waiting:
+                caps[i] = fair
+            break
+        for i in satisfied:
+            caps[i] = needs[i]
+            available -= needs[i]
+            waiting.discard(i)
+    return caps
+
+
+def _task_rows(tasks) -> list[str]:
+    return [f"| {escape(t.slug)} | {escape(t.qualified_scenario)} | {escape(t.location)} |" for t in tasks]
+
+
+def plan_sections(plan: Plan) -> list[tuple[str, str | None, list[str]]]:
+    """The plan's lists, in the order a reviewer reads them: (title, table header or None, rows)."""
+    sections: list[tuple[str, str | None, list[str]]] = []
+    if plan.problems:
+        sections.append((f"Validation problems ({len(plan.problems)})", None, [f"- {escape(p, 600)}" for p in plan.problems]))
+    if plan.skipped:
+        sections.append(
+            (f"Skipped files ({len(plan.skipped)})", None, [f"- {escape(s.path)}: {escape(s.error, 500)}" for s in plan.skipped])
+        )
+    if plan.remote_known:
+        if plan.create:
+            sections.append((f"To create ({len(plan.create)})", _TASK_HEADER, _task_rows(plan.create)))
+        if plan.renames:
+            sections.append(
+                (f"Probable renames ({len(plan.renames)})", None, [f"- {escape(r.old)} → {escape(r.new)}" for r in plan.renames])
+            )
+        if plan.update:
+            label = "To update (forced)" if plan.forced else "To update"
+            sections.append((f"{label} ({len(plan.update)})", _TASK_HEADER, _task_rows(plan.update)))
+        if plan.remote_only:
+            sections.append(
+                (f"Remote-only, never deleted ({len(plan.remote_only)})", None, [f"- {escape(s)}" for s in plan.remote_only])
+            )
+        if plan.unchanged:
+            sections.append((f"Unchanged ({len(plan.unchanged)})", None, [f"- {escape(t.slug)}" for t in plan.unchanged]))
+    elif plan.create:
+        sections.append((f"Tasks found ({len(plan.create)})", _TASK_HEADER, _task_rows(plan.create)))
+    if plan.env_mismatches:
+        sections.append(
+            (
+                f"Environment name differs from the linked environment ({len(plan.env_mismatches)})",
+                None,
+                [
+                    f"- {escape(m.location)}: {escape(m.slug)} uses {escape(m.local_env)}, "
+                    f"the environment is now {escape(m.current_env)}"
+                    for m in plan.env_mismatches
+                ],
+            )
+        )
+    return sections
 
 
 def render_markdown(
@@ -79,8 +132,13 @@ def render_markdown(
     title: str | None = None,
     preamble: Iterable[str] = (),
     footer: Iterable[str] = (),
+    extra_sections: Iterable[tuple[str, Sequence[str]]] = (),
 ) -> str:
-    """The plan as Markdown of at most `limit` characters; `preamble`/`footer` are trusted Markdown."""
+    """The plan as Markdown of at most `limit` characters.
+
+    `title`, `preamble`, `footer` and the `extra_sections` (title, rows) placed before the plan's
+    own lists are trusted Markdown: callers escape what they put in them.
+    """
     name = escape(plan.taskset_name or plan.taskset_id or "?")
     head: list[str] = [f"### {title or 'HUD taskset plan'}: {name}\n"]
     head.extend(f"{line}\n" for line in preamble)
@@ -95,66 +153,15 @@ def render_markdown(
     for note in plan.notes:
         head.append(f"> {escape(note, 500)}\n")
     tail = [f"{line}\n" for line in footer]
-    budget = _Budget(limit)
-    for part in head + tail:
-        budget.take(part)
-    body: list[str] = []
-    task_header = "\n| Slug | Scenario | Defined at |\n|---|---|---|"
-
-    def task_rows(tasks):
-        return [
-            f"| {escape(t.slug)} | {escape(t.qualified_scenario)} | {escape(t.location)} |" for t in tasks
-        ]
-
-    sections: list[tuple[str, str | None, list[str]]] = []
-    if plan.problems:
-        sections.append(
-            (f"Validation problems ({len(plan.problems)})", "", [f"- {escape(p, 600)}" for p in plan.problems])
-        )
-    if plan.skipped:
-        sections.append(
-            (f"Skipped files ({len(plan.skipped)})", "", [f"- {escape(s.path)}: {escape(s.error, 500)}" for s in plan.skipped])
-        )
-    if plan.remote_known:
-        if plan.create:
-            sections.append((f"To create ({len(plan.create)})", task_header, task_rows(plan.create)))
-        if plan.renames:
-            sections.append(
-                (
-                    f"Probable renames ({len(plan.renames)})",
-                    "",
-                    [f"- {escape(r.old)} → {escape(r.new)}" for r in plan.renames],
-                )
-            )
-        if plan.update:
-            label = "To update (forced)" if plan.forced else "To update"
-            sections.append((f"{label} ({len(plan.update)})", task_header, task_rows(plan.update)))
-        if plan.remote_only:
-            sections.append(
-                (
-                    f"Remote-only, never deleted ({len(plan.remote_only)})",
-                    "",
-                    [f"- {escape(s)}" for s in plan.remote_only],
-                )
-            )
-        if plan.unchanged:
-            sections.append((f"Unchanged ({len(plan.unchanged)})", "", [f"- {escape(t.slug)}" for t in plan.unchanged]))
-    elif plan.create:
-        sections.append((f"Tasks found ({len(plan.create)})", task_header, task_rows(plan.create)))
-    if plan.env_mismatches:
-        sections.append(
-            (
-                f"Environment name differs from the linked environment ({len(plan.env_mismatches)})",
-                "",
-                [
-                    f"- {escape(m.location)}: {escape(m.slug)} uses {escape(m.local_env)}, the environment is now {escape(m.current_env)}"
-                    for m in plan.env_mismatches
-                ],
-            )
-        )
-    remaining_sections = len(sections)
-    for title_text, header, rows in sections:
-        remaining_sections -= 1
-        reserve = remaining_sections * 200
-        _section(body, budget, title_text, (header or None), rows, reserve)
-    return "".join(head) + "\n" + "\n".join(body) + ("\n" if body else "") + "".join(tail)
+    fixed = "".join(head) + "\n" + "".join(tail)
+    if len(fixed) > limit:
+        # Only a caller's enormous preamble gets here: keep the summary line, drop the rest.
+        return "".join(head[:1])[: max(0, limit)]
+    sections = [(t, None, list(rows)) for t, rows in extra_sections] + plan_sections(plan)
+    available = limit - len(fixed) - 2 * len(sections) - 2
+    caps = _share([_full_size(*s) for s in sections], available)
+    body = [_section_text(t, h, rows, cap) for (t, h, rows), cap in zip(sections, caps)]
+    text = "".join(head) + "\n" + "\n".join(body) + ("\n" if body else "") + "".join(tail)
+    if len(text) > limit:  # the shares are conservative; this keeps the promise regardless
+        text = "".join(head) + "\n_The lists are too long to show here; see the run log._\n" + "".join(tail)
+    return text

@@ -2,7 +2,8 @@
 
 Everything goes through GitPython's `repo.git` plumbing (one `git` process per question), which stays
 fast on large histories where walking objects in Python would not. Works for SHA-1 and SHA-256
-repositories alike: object ids are never assumed to be 40 characters.
+repositories alike: object ids are never assumed to be 40 characters. GitPython itself is imported by
+`open_repo`, so reading a hook's ref lines costs no import.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
-
-import git
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from hud_sync_hook.errors import HudSyncError
+
+if TYPE_CHECKING:
+    import git
 
 ZERO_OID_LENGTHS = (40, 64)
 DEFAULT_BRANCH_GUESSES = ("main", "master")
@@ -75,6 +77,8 @@ def parse_push_lines(text: str) -> list[PushedRef]:
 
 def open_repo(start: str | Path | None = None) -> git.Repo:
     """The repository holding `start` (default: the current folder), with a work tree."""
+    import git
+
     try:
         repo = git.Repo(start or os.getcwd(), search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -90,16 +94,18 @@ def work_tree(repo: git.Repo) -> Path:
 
 def resolve_commit(repo: git.Repo, rev: str) -> str | None:
     """The commit id `rev` names (tags peeled), or None when there is no such commit here."""
+    from git import GitCommandError
+
     try:
         return repo.git.rev_parse("--verify", "--quiet", f"{rev}^{{commit}}")
-    except git.GitCommandError:
+    except GitCommandError:
         return None
 
 
 def changed_files(repo: git.Repo, old: str, new: str) -> list[str]:
     """Paths whose content differs between two commits; a rename lists both the old and new path.
 
-    Raises `git.GitCommandError` when either commit is not in the repository.
+    Raises GitPython's `GitCommandError` when either commit is not in the repository.
     """
     out = repo.git.diff("--name-only", "-z", "--no-renames", "--no-ext-diff", "--no-textconv", old, new, "--")
     return [name for name in out.split("\0") if name]
@@ -121,9 +127,11 @@ def remote_default_branch(repo: git.Repo, remote: str | None) -> str | None:
 
 
 def merge_base(repo: git.Repo, a: str, b: str) -> str | None:
+    from git import GitCommandError
+
     try:
         return repo.git.merge_base(a, b) or None
-    except git.GitCommandError:
+    except GitCommandError:
         return None  # unrelated histories
 
 
@@ -134,10 +142,12 @@ def pushed_files(repo: git.Repo, ref: PushedRef, remote: str | None) -> list[str
     clone has never fetched): the diff from the merge-base with the remote's default branch, else
     every file of the pushed commit.
     """
+    from git import GitCommandError
+
     if not ref.is_new:
         try:
             return changed_files(repo, ref.remote_oid, ref.local_oid)
-        except git.GitCommandError:
+        except GitCommandError:
             pass  # the remote's commit is not here: treat it like a new branch
     default = remote_default_branch(repo, remote)
     base = merge_base(repo, default, ref.local_oid) if default else None
@@ -148,16 +158,20 @@ def pushed_files(repo: git.Repo, ref: PushedRef, remote: str | None) -> list[str
 
 def read_text_at(repo: git.Repo, rev: str, path: str) -> str | None:
     """The text of `path` in commit `rev`, or None when the commit has no such file."""
+    from git import GitCommandError
+
     try:
         return repo.git.cat_file("blob", f"{rev}:{path}", strip_newline_in_stdout=False)
-    except git.GitCommandError:
+    except GitCommandError:
         return None
 
 
 def exists_at(repo: git.Repo, rev: str, path: str) -> bool:
+    from git import GitCommandError
+
     try:
         repo.git.cat_file("-e", f"{rev}:{path}")
-    except git.GitCommandError:
+    except GitCommandError:
         return False
     return True
 

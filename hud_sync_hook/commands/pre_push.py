@@ -71,18 +71,18 @@ class Push:
     remote: str | None
 
 
-def pushes_from(repo, args: argparse.Namespace, environ: dict[str, str], stdin_text: str | None) -> list[Push]:
-    """The refs this push updates, from pre-commit's variables, git's ref lines, or HEAD."""
-    from hud_sync_hook.git import PushedRef, parse_push_lines, resolve_commit
+def pushes_from(repo, args: argparse.Namespace, environ: dict[str, str], ref_lines: list | None) -> list[Push]:
+    """The refs this push updates: git's ref lines, else pre-commit's variables, else HEAD."""
+    from hud_sync_hook.git import PushedRef, resolve_commit
 
     remote = environ.get("PRE_COMMIT_REMOTE_NAME") or args.remote
+    if ref_lines is not None:
+        return [Push(ref, remote) for ref in ref_lines]
     from_ref, to_ref = environ.get("PRE_COMMIT_FROM_REF"), environ.get("PRE_COMMIT_TO_REF")
     if from_ref and to_ref:
         ref = PushedRef(environ.get("PRE_COMMIT_LOCAL_BRANCH") or "HEAD", to_ref,
                         environ.get("PRE_COMMIT_REMOTE_BRANCH") or "", from_ref)
         return [Push(ref, remote)]
-    if stdin_text is not None:
-        return [Push(ref, remote) for ref in parse_push_lines(stdin_text) if not ref.is_deletion]
     # pre-commit's all-files mode (a new branch holding the root commit), or a run by hand: the local
     # branch (else HEAD) as a new remote branch.
     local_ref = environ.get("PRE_COMMIT_LOCAL_BRANCH") or "HEAD"
@@ -372,21 +372,26 @@ def upload(platform, plan, check: Check, branches: list[str]) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hud_sync_hook import git as githelp
+
     environ = dict(os.environ)
     under_pre_commit = bool(environ.get("PRE_COMMIT_FROM_REF") and environ.get("PRE_COMMIT_TO_REF"))
-    stdin_text = None
+    ref_lines = None
     if not under_pre_commit and args.remote is not None:
         # git's ref lines: read all of them before anything starts a process that could take them.
-        stdin_text = sys.stdin.buffer.read().decode("utf-8", "replace")
-
-    from hud_sync_hook import git as githelp
+        text = sys.stdin.buffer.read().decode("utf-8", "replace")
+        ref_lines = [ref for ref in githelp.parse_push_lines(text) if not ref.is_deletion]
+    nothing = f"{PREFIX} nothing to check (the push deletes refs or sends no commits)"
+    if ref_lines == []:
+        print(nothing)
+        return 0
 
     repo = githelp.open_repo()
     root = githelp.work_tree(repo)
     os.chdir(root)
-    pushes = pushes_from(repo, args, environ, stdin_text)
+    pushes = pushes_from(repo, args, environ, ref_lines)
     if not pushes:
-        print(f"{PREFIX} nothing to check (the push deletes refs or sends no commits)")
+        print(nothing)
         return 0
 
     sections: dict[str, dict[str, Any]] = {}  # the prePush settings of each pushed commit

@@ -316,10 +316,24 @@ class ActionRun:
             name = hashlib.sha256("\0".join(self._comment_key()).encode()).hexdigest()[:12]
             path = folder / f"plan-{name}.json"
             path.write_text(output.mask(render_json(self.plan)), encoding="utf-8")
+            self._hand_back(folder, ignore, path)
         except OSError as err:
             output.warning(f"could not write the JSON plan: {err.strerror}")
             return
         self.plan_json = path.relative_to(self.workspace).as_posix()
+
+    def _hand_back(self, *paths: Path) -> None:
+        """Files written as root in the container go to the workspace's owner, so that later steps
+        (and the next checkout on a self-hosted runner) can change or remove them."""
+        if not hasattr(os, "geteuid") or os.geteuid() != 0:
+            return
+        try:
+            owner = self.workspace.stat()
+            for path in paths:
+                if path.exists() and path.stat().st_uid != owner.st_uid:
+                    os.chown(path, owner.st_uid, owner.st_gid)
+        except OSError:
+            pass
 
     def _log_plan(self) -> None:
         from hud_sync_hook.github import summary
@@ -390,10 +404,10 @@ class ActionRun:
     def _comment_failed(self, err) -> int:
         from hud_sync_hook.github import summary
 
-        pr = self.event.pull_request
-        if err.status in (401, 403, 404) and pr is not None and pr.from_fork and self.event.name == "pull_request":
+        if err.status in (401, 403, 404) and self.event.read_only_token:
             summary.notice(
-                "the token cannot comment on this pull request (read-only, as for pull requests from forks); "
+                "the token cannot comment on this pull request (read-only, as for pull requests from forks "
+                "or by Dependabot); "
                 "the plan is in the job summary",
                 title="No comment",
             )
@@ -556,7 +570,8 @@ class ActionRun:
         if outcome.taskset_id:
             self.status.taskset_id = outcome.taskset_id
             try:
-                remember_taskset(self.local, outcome.taskset_id, plan.taskset_name)
+                if remember_taskset(self.local, outcome.taskset_id, plan.taskset_name):
+                    self._hand_back(self.local.config.path.parent, self.local.config.path)
             except HudSyncError as err:
                 output.warning(f"uploaded, but could not store the taskset id: {err}")
         if outcome.error is not None:

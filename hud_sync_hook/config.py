@@ -48,7 +48,7 @@ def find_config(start: Path, stop: Path | None = None) -> Path | None:
     for _ in range(64):
         for name in (CONFIG_NAME, LEGACY_NAME):
             candidate = current / CONFIG_DIR / name
-            if candidate.exists():
+            if candidate.exists() or candidate.is_symlink():  # a broken link is reported, not skipped
                 return candidate
         if current == stop or current.parent == current:
             return None
@@ -61,6 +61,13 @@ def load_config(directory: Path, *, stop: Path | None = None) -> ProjectConfig:
     found = find_config(directory, stop)
     if found is None:
         return ProjectConfig(path=directory.resolve() / CONFIG_DIR / CONFIG_NAME)
+    if found.is_symlink():
+        boundary = (stop or found.parent.parent).resolve()
+        if not found.resolve().is_relative_to(boundary):
+            raise ConfigError(
+                "is a link to a file outside the repository; refusing to read it: replace it with a file",
+                file=_shown(found),
+            )
     data = read_config_file(found)
     target = found.parent / CONFIG_NAME
     if found.name == LEGACY_NAME:
@@ -71,7 +78,8 @@ def load_config(directory: Path, *, stop: Path | None = None) -> ProjectConfig:
 
 def _shown(path: Path) -> str:
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        # The folder resolved, the name kept: a link shows as itself, not as what it points at.
+        return (path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return str(path)
 
@@ -85,6 +93,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ConfigError("is not UTF-8 text; fix it or delete it and link again", file=shown) from None
     except OSError as err:
+        if path.is_symlink() and not path.exists():
+            raise ConfigError("is a link to a file that does not exist; fix the link or remove it", file=shown) from None
         raise ConfigError(
             f"cannot be read ({err.strerror or type(err).__name__}); check its permissions", file=shown
         ) from None

@@ -126,6 +126,8 @@ def _json_body(body: bytes) -> Any:
         return json.loads(body, parse_constant=reject_constant)
     except (ValueError, UnicodeDecodeError) as err:
         raise ApiError(400, f"Malformed JSON in request body: {err}") from None
+    except RecursionError:
+        raise ApiError(400, "Malformed JSON in request body: nested too deeply") from None
 
 
 def _retry_note(fault: Fault) -> str:

@@ -20,6 +20,6 @@ def open_platform(api_url: str, api_key: str | None, *, project_root=None, timeo
         else:
             path = Path(api_url[len("local:") :]).expanduser()
         return LocalPlatform(path)
-    from hud_sync_hook.platform.http import HttpPlatform
+    from hud_sync_hook.platform.http import HttpPlatform, retry_options_from_env
 
-    return HttpPlatform(api_url, api_key, timeout=timeout)
+    return HttpPlatform(api_url, api_key, timeout=timeout, **retry_options_from_env())

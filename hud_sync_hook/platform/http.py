@@ -37,6 +37,47 @@ def _loads(data: bytes) -> Any:
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BACKOFF_SECONDS = 30.0
+# Retry tuning from the environment (e.g. for tests against a faulty local server, or a CI job that
+# would rather fail fast): variable -> (HttpPlatform argument, type, smallest value).
+RETRY_ENV = {
+    "HUD_SYNC_HOOK_MAX_ATTEMPTS": ("max_attempts", int, 1),
+    "HUD_SYNC_HOOK_BACKOFF_SECONDS": ("backoff_base", float, 0.0),
+    "HUD_SYNC_HOOK_MAX_RETRY_SECONDS": ("max_retry_seconds", float, 0.0),
+}
+
+
+def retry_options_from_env(environ: Any = None) -> dict[str, Any]:
+    """HttpPlatform retry arguments set through `RETRY_ENV` variables; a bad value is an error."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    options: dict[str, Any] = {}
+    for name, (argument, kind, smallest) in RETRY_ENV.items():
+        raw = environ.get(name)
+        if raw is None or not raw.strip():
+            continue
+        try:
+            value = kind(raw)
+        except ValueError:
+            value = None
+        if value is None or value != value or value < smallest:
+            raise HudSyncError(f"{name}={raw!r} must be a {kind.__name__} of at least {smallest}; fix or unset it")
+        options[argument] = value
+    return options
+
+
+def _certificate_error(err: BaseException) -> bool:
+    """Whether a connection failed because the server's TLS certificate did not verify."""
+    import ssl
+
+    seen: BaseException | None = err
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def is_loopback_host(host: str) -> bool:
@@ -193,6 +234,12 @@ class HttpPlatform:
                 response = self._client.request(method, path, **kwargs)
             except httpx.TransportError as err:
                 reason = _one_line(f"{type(err).__name__}: {err}" if str(err) else type(err).__name__)
+                if _certificate_error(err):  # not a passing fault: retrying cannot help
+                    raise self._error(
+                        f"the TLS certificate of {self.base_url} could not be verified ({reason}); "
+                        "check --api-url, or if your network uses its own certificate authority, "
+                        "point SSL_CERT_FILE at its bundle"
+                    ) from None
             except httpx.HTTPError as err:
                 raise self._error(f"request to the HUD platform failed: {_one_line(str(err))}") from None
             else:

@@ -56,9 +56,16 @@ def run(args: argparse.Namespace) -> int:
                 output.warning(f"uploaded, but could not store the taskset id: {err}")
         if outcome.error is not None:
             landed = outcome.tasks_sent
+            status = outcome.error.status
+            # A refused request wrote nothing; a lost answer (timeout, 5xx, dropped line) may hide a write.
+            rest = (
+                "the rest did not"
+                if status is not None and 400 <= status < 500 and status != 429
+                else "the batch that failed may have landed too, the rest did not"
+            )
             output.error(
                 f"{outcome.error} — upload stopped after {outcome.batches_done} of {outcome.batches_total} batch(es): "
-                f"{landed} of {len(plan.to_upload)} task(s) landed, the rest did not; "
+                f"{landed} of {len(plan.to_upload)} task(s) landed, {rest}; "
                 "fix the cause and run apply again (uploads are idempotent)"
             )
             detail = outcome.error.detail

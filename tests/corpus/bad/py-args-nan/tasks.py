@@ -1,0 +1,3 @@
+tasks = [
+    {'slug': 'a', 'scenario': 'checkout', 'args': {'x': float('nan')}},
+]

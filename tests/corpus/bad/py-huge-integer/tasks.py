@@ -1,0 +1,1 @@
+tasks = [{'slug': 'a', 'scenario': 'checkout', 'args': {'n': 10 ** 5000}}]

@@ -1,0 +1,3 @@
+CONFIG = {}
+level = CONFIG['level']
+tasks = []

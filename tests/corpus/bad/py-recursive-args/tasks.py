@@ -1,0 +1,3 @@
+loop = []
+loop.append(loop)
+tasks = [{'slug': 'a', 'scenario': 'checkout', 'args': {'loop': loop}}]

@@ -1,0 +1,4 @@
+tasks = [
+    {"slug": "a", "scenario": "checkout"}
+    {"slug": "b"}
+]

@@ -1,0 +1,4 @@
+tasks = [
+    {'slug': 'ok-a', 'scenario': 'checkout'},
+    {'slug': 'dup', 'scenario': 'checkout'},
+]

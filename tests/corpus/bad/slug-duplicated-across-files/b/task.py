@@ -1,0 +1,3 @@
+tasks = [
+    {'slug': 'dup', 'scenario': 'refund'},
+]

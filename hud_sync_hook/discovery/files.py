@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Iterable, Iterator
 
 from hud_sync_hook.model import Location, Problem, TaskSpec, describe_type, task_from_mapping
 
@@ -19,31 +19,42 @@ _WS = re.compile(r"[ \t\n\r]*")
 def read_task_file(path: Path, shown: str) -> tuple[list[TaskSpec], list[Problem]]:
     """Parse one task file; `shown` is the path used in messages."""
     problems: list[Problem] = []
+    suffix = path.suffix.lower()
+    raw = None
     try:
-        raw = path.read_bytes()
+        if suffix == ".jsonl":
+            # Line by line, so that a large file is never held whole, nor as one decoded string.
+            with path.open("rb") as handle:
+                try:
+                    rows = _jsonl_rows(_text_lines(handle), shown, problems)
+                except UnicodeDecodeError:
+                    raw = path.read_bytes()  # reported below, as for the other formats
+        else:
+            raw = path.read_bytes()
     except IsADirectoryError:
         return [], [Problem(Location(shown), "is a folder, not a task file", "rename or remove it")]
     except OSError as err:
         reason = err.strerror or type(err).__name__
         return [], [Problem(Location(shown), f"cannot be read: {reason}", "check the file's permissions")]
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw.count(b"\n", 0, err.start) + 1
-        return [], [
-            Problem(
-                Location(shown, line),
-                f"is not valid UTF-8 (byte {err.start})",
-                "save the file as UTF-8",
-            )
-        ]
-    suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        rows = _jsonl_rows(text, shown, problems)
-    elif suffix == ".json":
-        rows = _json_rows(text, shown, problems)
-    else:
-        rows = _yaml_rows(text, shown, problems)
+    if raw is not None:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            line = raw.count(b"\n", 0, err.start) + 1
+            return [], [
+                Problem(
+                    Location(shown, line),
+                    f"is not valid UTF-8 (byte {err.start})",
+                    "save the file as UTF-8",
+                )
+            ]
+        problems = []
+        if suffix == ".jsonl":
+            rows = _jsonl_rows(text.split("\n"), shown, problems)
+        elif suffix == ".json":
+            rows = _json_rows(text, shown, problems)
+        else:
+            rows = _yaml_rows(text, shown, problems)
     tasks: list[TaskSpec] = []
     for value, line in rows:
         if isinstance(value, dict):
@@ -129,10 +140,24 @@ def _unreadable_value(err: Exception, shown: str, line: int) -> Problem:
     return Problem(Location(shown, line), message, "write very long numbers as strings")
 
 
-def _jsonl_rows(text: str, shown: str, problems: list[Problem]) -> list[tuple[Any, int]]:
+def _text_lines(handle: BinaryIO) -> Iterator[str]:
+    """A UTF-8 file's lines as `text.split("\\n")` gives them (BOM dropped), one at a time.
+
+    Raises UnicodeDecodeError for a line that is not UTF-8 (a line break never splits a character).
+    """
+    first = True
+    for raw in handle:
+        if first:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+            first = False
+        line = raw.decode("utf-8")
+        yield line[:-1] if line.endswith("\n") else line
+
+
+def _jsonl_rows(lines: Iterable[str], shown: str, problems: list[Problem]) -> list[tuple[Any, int]]:
     rows: list[tuple[Any, int]] = []
     loads = json.loads
-    for number, line in enumerate(text.split("\n"), 1):
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
@@ -257,7 +282,10 @@ MAX_YAML_EXPANDED_NODES = 5_000_000
 
 
 def _check_alias_expansion(root: Any) -> None:
-    """Refuse YAML whose aliases expand far beyond its size (the 'billion laughs' attack)."""
+    """Refuse YAML whose aliases expand far beyond its size (the 'billion laughs' attack).
+
+    Counts only what the aliases add, so that a large file without such tricks is read.
+    """
     import yaml
 
     sizes: dict[int, int] = {}
@@ -276,7 +304,7 @@ def _check_alias_expansion(root: Any) -> None:
         sizes[id(node)] = total
         return total
 
-    if size(root) > MAX_YAML_EXPANDED_NODES:
+    if size(root) - len(sizes) > MAX_YAML_EXPANDED_NODES:
         mark = root.start_mark
         raise yaml.MarkedYAMLError(
             problem="aliases expand to more than 5,000,000 values (a 'billion laughs' file?)",

@@ -143,6 +143,9 @@ class PlatformRequestHandler(BaseHTTPRequestHandler):
 
     server: PlatformServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm on, the body waits for the
+    # client's delayed ACK, about 40 ms on every answer.
+    disable_nagle_algorithm = True
     server_version = "hud-sync-hook-local"
     sys_version = ""
     timeout = 120  # seconds an idle or stalled connection may hold a thread

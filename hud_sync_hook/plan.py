@@ -138,10 +138,16 @@ def build_plan(
     identity = taskset_id or f"name:{taskset_name}"
     plan.plan_hash = plan_hash(
         identity,
-        [(t.slug, "create", t.signature) for t in plan.create]
-        + [(t.slug, "update", t.signature) for t in plan.update],
+        [(t.slug, "create", uploaded_content(t)) for t in plan.create]
+        + [(t.slug, "update", uploaded_content(t)) for t in plan.update],
     )
     return plan
+
+
+def uploaded_content(task: TaskSpec) -> str:
+    """Everything of a task that an upload sends: the signature leaves out the environment, which
+    the upload record carries (as `env` and as the scenario's prefix), so it is added here."""
+    return f"{task.env or ''}|{task.qualified_scenario}|{task.signature}"
 
 
 def detect_renames(created: Sequence[TaskSpec], remote_only: dict[str, dict[str, Any]]) -> list[Rename]:

@@ -21,9 +21,15 @@ _SECTION_OVERHEAD = 160
 _TASK_HEADER = "\n| Slug | Scenario | Defined at |\n|---|---|---|"
 
 
+# Line breaks, tabs and the other control characters Python counts as whitespace, with the spaces
+# around them: each such run becomes one space. Other spaces (runs of them, no-break spaces) stay,
+# so that a slug reads back exactly.
+_BREAKS = re.compile(r"\s*[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]\s*")
+
+
 def escape(text: object, max_len: int = 300) -> str:
     """Untrusted text as inert Markdown: one line, no HTML, no syntax, nobody mentioned, no links."""
-    value = " ".join(str(text).split())
+    value = _BREAKS.sub(" ", str(text).strip())
     if len(value) > max_len:
         value = value[: max_len - 1] + "…"
     value = _MD_SPECIAL.sub(r"\\\1", value)

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import gc
 import importlib.util
 import json
 import math
 import os
 import sys
 import traceback
+from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
@@ -29,6 +31,10 @@ def main() -> None:
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
     sys.stdin = open(os.devnull)  # noqa: SIM115
     project_root = request.get("project_root")
+    # This process imports a few files and exits: garbage cycles can wait for the exit, while the
+    # cycle collector, left on, rescans every task built so far again and again (a large generated
+    # task file imports and parses two to three times faster without it).
+    gc.disable()
     for index, target in enumerate(request["targets"]):
         record = import_target(target, project_root, index)
         try:
@@ -174,7 +180,7 @@ def _source_lines(source_file: Path) -> dict[str, dict[str, int]]:
         for target in targets:
             if isinstance(target, ast.Name):
                 names.setdefault(target.id, stmt.lineno)
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
             for target in node.targets:
                 if isinstance(target, ast.Attribute) and target.attr == "slug":
@@ -188,6 +194,24 @@ def _source_lines(source_file: Path) -> dict[str, dict[str, int]]:
                 if keyword.arg == "slug" and isinstance(keyword.value, ast.Constant):
                     _remember(slugs, keyword.value.value, keyword.value.lineno)
     return {"slugs": slugs, "names": names}
+
+
+_LEAVES = (ast.Constant, ast.Name, ast.expr_context)
+
+
+def _walk(tree: ast.AST) -> Iterator[ast.AST]:
+    """The nodes that can hold a slug, in `ast.walk`'s order (breadth first), about three times as
+    fast: leaves (constants, names) are never queued, and children are found without generators."""
+    todo = deque([tree])
+    while todo:
+        node = todo.popleft()
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                todo.extend(item for item in value if isinstance(item, ast.AST) and not isinstance(item, _LEAVES))
+            elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+                todo.append(value)
+        yield node
 
 
 def _remember(slugs: dict[str, int], value: Any, line: int) -> None:
@@ -225,9 +249,20 @@ def to_plain(task: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     columns = raw.get("columns")
     if columns and not isinstance(columns, dict) and hasattr(columns, "items"):
         raw["columns"] = dict(columns)
+    raw = {key: value for key, value in raw.items() if isinstance(key, str)}
+    try:  # the usual case, checked at C speed: everything in it is already JSON
+        json.dumps(raw, allow_nan=True, default=_not_json)
+    except Exception:  # noqa: BLE001 - anything else is sorted out, and reported, below
+        pass
+    else:
+        return raw, []
     not_json: list[tuple[str, str]] = []
-    plain = {key: _jsonable(value, key, not_json) for key, value in raw.items() if isinstance(key, str)}
+    plain = {key: _jsonable(value, key, not_json) for key, value in raw.items()}
     return plain, not_json
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _jsonable(value: Any, path: str, not_json: list[tuple[str, str]]) -> Any:

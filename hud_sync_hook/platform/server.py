@@ -159,7 +159,7 @@ class PlatformRequestHandler(BaseHTTPRequestHandler):
             raise ApiError(404, f"Evalset '{name}' not found")
         head = f'{{"evalset_id":{json.dumps(taskset.id)},"evalset_name":{json.dumps(taskset.name)}'
         if _flag(query, "all"):
-            return 200, f'{head},"tasks":{self.server.store.tasks_json(taskset.id)}}}'
+            return 200, f'{head},"tasks":'.encode() + self.server.store.tasks_json(taskset.id) + b"}"
         return 200, head + "}"
 
     def post_resolve_evalset(self, params: list[str], query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
@@ -333,8 +333,11 @@ class PlatformRequestHandler(BaseHTTPRequestHandler):
         return self._send(fault.status, {"detail": f"Injected fault: {fault.status} {phrase}".rstrip()}, headers)
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None, *, drop: bool = False) -> int:
-        text = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
-        data = text.encode("utf-8")
+        if isinstance(payload, bytes):  # JSON already encoded
+            data = payload
+        else:
+            text = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
+            data = text.encode("utf-8")
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

@@ -389,6 +389,7 @@ def test_the_default_body_limit_is_50_mb_and_malformed_json_is_a_400(keyed_serve
         "empty": b"",
         "a list": b"[]",
         "null": b"null",
+        "a lone surrogate": b'{"name": "x\\ud800", "tasks": [{"slug": "a\\ud800", "scenario": "s"}]}',
     }
     with httpx.Client(base_url=keyed_server.url, timeout=30, headers={"X-API-Key": HUD_API_KEY}) as client:
         for what, body in bodies.items():

@@ -315,6 +315,8 @@ class PlatformRequestHandler(BaseHTTPRequestHandler):
                 status = self._send(status, payload)
         except ApiError as err:
             status = self._send(err.status, {"detail": err.detail})
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800") the store cannot keep as text
+            status = self._send(400, {"detail": "Malformed request: a text value is not valid Unicode (a lone surrogate)"})
         except (ConnectionError, TimeoutError):
             status, note = 499, " (client went away)"
             self.close_connection = True

@@ -433,3 +433,32 @@ def test_garbage_on_the_wire_never_takes_the_server_down(keyed_server):
         assert client.get("/health").json() == {"ok": True}
         assert client.get("/registry/envs", headers={"X-API-Key": HUD_API_KEY}).status_code == 200
     assert "Traceback" not in keyed_server.stderr_text()
+
+
+# -- links out of the repository ----------------------------------------------------------------
+
+
+def test_links_inside_the_repository_are_followed_and_links_out_of_it_are_not(tmp_path):
+    from hud_sync_hook.discovery import discover
+
+    repo = tmp_path / "repo"
+    make_repo(repo, {"data/real.json": TASKS[:1], "suite/helpers.py": "X = 1\n"})
+    (tmp_path / "elsewhere.json").write_text(json.dumps(TASKS[1:2]))
+    (repo / "suite" / "tasks.json").symlink_to("../data/real.json")
+    found = discover(repo / "suite", base=repo)
+    assert [t.slug for t in found.tasks] == ["t0"] and found.problems == []
+    (repo / "suite" / "tasks.json").unlink()
+    (repo / "suite" / "tasks.json").symlink_to(tmp_path / "elsewhere.json")
+    found = discover(repo / "suite", base=repo)
+    assert found.tasks == [] and [str(p) for p in found.problems] == [
+        "suite/tasks.json: is a link to a file outside the repository; refusing to read it "
+        "(replace the link with a copy of the file, or pass the file itself as the source)"
+    ]
+    # Outside a repository (the push hook's export of a commit), the working folder is the bound.
+    plain = tmp_path / "export"
+    (plain / "data").mkdir(parents=True)
+    (plain / "data" / "real.json").write_text(json.dumps(TASKS[:1]))
+    (plain / "suite").mkdir()
+    (plain / "suite" / "tasks.json").symlink_to("../data/real.json")
+    assert [t.slug for t in discover(plain / "suite", base=plain).tasks] == ["t0"]
+    assert "outside the project folder" in str(discover(plain / "suite", base=plain / "suite").problems[0])

@@ -89,6 +89,14 @@ def outside(path: Path, root: Path) -> bool:
     return not path.resolve().is_relative_to(root)
 
 
+def _link_path(path: Path, base: Path) -> str:
+    """A link's own path for messages (its folder resolved, its name kept), not its target's."""
+    try:
+        return (path.parent.resolve() / path.name).relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return os.path.normpath(str(path))
+
+
 def _outside_problem(shown: str, root_kind: str, what: str) -> Problem:
     return Problem(
         Location(shown),
@@ -193,13 +201,13 @@ def _import_python(
         # Never import code that a link in the repository points at from elsewhere on the machine.
         kind = _root_kind(root)
         if package is not None and outside(package / "__init__.py", root):
-            result.problems.append(_outside_problem(display_path(package / "__init__.py", base), kind, "import"))
+            result.problems.append(_outside_problem(_link_path(package / "__init__.py", base), kind, "import"))
             package = None
             if not files:
                 return False
         refused = [p for p in files if outside(p, root)]
         for p in refused:
-            shown = display_path(p, base)
+            shown = _link_path(p, base)
             result.files.append(shown)
             result.problems.append(_outside_problem(shown, kind, "import"))
         if refused:
@@ -231,11 +239,13 @@ def _root_kind(root: Path) -> str:
 def _read_data_file(path: Path, base: Path, result: Discovery, root: Path | None = None) -> None:
     from hud_sync_hook.discovery.files import read_task_file
 
-    shown = display_path(path, base)
-    result.files.append(shown)
     if root is not None and (path.is_symlink() or path.exists()) and outside(path, root):
+        shown = _link_path(path, base)
+        result.files.append(shown)
         result.problems.append(_outside_problem(shown, _root_kind(root), "read"))
         return
+    shown = display_path(path, base)
+    result.files.append(shown)
     tasks, problems = read_task_file(path, shown)
     result.tasks.extend(tasks)
     result.problems.extend(problems)

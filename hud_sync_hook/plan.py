@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -157,14 +158,14 @@ def detect_renames(created: Sequence[TaskSpec], remote_only: dict[str, dict[str,
     """
     if not created or not remote_only:
         return []
-    by_signature: dict[str, list[str]] = {}
+    by_signature: dict[str, deque[str]] = {}
     for slug in sorted(remote_only):
-        by_signature.setdefault(remote_signature(remote_only[slug]), []).append(slug)
+        by_signature.setdefault(remote_signature(remote_only[slug]), deque()).append(slug)
     renames: list[Rename] = []
     for task in created:
         candidates = by_signature.get(task.signature)
         if candidates:
-            renames.append(Rename(old=candidates.pop(0), new=task.slug))
+            renames.append(Rename(old=candidates.popleft(), new=task.slug))
     return renames
 
 

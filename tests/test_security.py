@@ -43,6 +43,11 @@ def test_the_scanner_finds_each_secret_in_text_and_files_and_never_shows_it():
     assert secrets.find_in_text(f"Authorization: Bearer {HUD_API_KEY}", "x") == ["the test HUD_API_KEY appears in x"]
     assert secrets.find_in_text(b"token=" + GITHUB_TOKEN.encode(), "y") == ["the test GITHUB_TOKEN appears in y"]
     assert secrets.find_in_text("nothing here", "z") == [] and secrets.find_in_text(None, "z") == []
+    # `::add-mask::` is how a GitHub step hides a secret; the same value on any other line leaks.
+    assert secrets.find_in_text(f"::add-mask::{HUD_API_KEY}\nplan ok\n", "log") == []
+    assert secrets.find_in_text(f"::add-mask::{HUD_API_KEY}\nkey={HUD_API_KEY}\n", "log") == [
+        "the test HUD_API_KEY appears in log"
+    ]
     with tempfile.TemporaryDirectory() as folder:  # outside tmp_path: the fixture must not see it
         root = Path(folder)
         (root / "out" / "deep").mkdir(parents=True)

@@ -81,9 +81,13 @@ def _certificate_error(err: BaseException) -> bool:
 
 
 def is_loopback_host(host: str) -> bool:
-    """127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`: traffic that never leaves the machine."""
+    """127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`: traffic that never leaves the machine.
+
+    Only the name `localhost` itself counts: whether `*.localhost` stays on the machine is up to
+    the resolver, so a key is not sent over plain http to such names.
+    """
     host = host.strip("[]").lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":
         return True
     try:
         address = ipaddress.ip_address(host)

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.repo import make_repo, run_cli, write_files
+from tests.helpers.secrets import HUD_API_KEY
 from tests.helpers.serve import start_serve
 
-KEY = "test-key-5f7a9c1e3b"
+KEY = HUD_API_KEY
 
 
 def rows(*specs) -> str:

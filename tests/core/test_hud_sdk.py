@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.repo import REPO_ROOT, make_repo, run_cli
+from tests.helpers.secrets import HUD_API_KEY
 from tests.helpers.serve import start_serve
 
 pytestmark = [
@@ -18,7 +19,7 @@ pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("hud") is None, reason="hud-python is not installed (.ci/run installs it)"),
 ]
 
-KEY = "sdk-test-key-0b1c2d"
+KEY = HUD_API_KEY
 
 
 def test_sdk_tasks_plan_apply_and_match_the_official_signature(tmp_path: Path):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from hud_sync_hook.reconcile import rewrite_source
 from tests.helpers.repo import REPO_ROOT, make_repo
+from tests.helpers.secrets import HUD_API_KEY
 from tests.helpers.serve import start_serve
 
 
@@ -84,7 +85,7 @@ def test_env_rename_is_offered_and_rewrites_the_file(tmp_path):
     (project / ".hud" / "config.json").write_text(json.dumps({"registryId": env_id}))
     with start_serve(tmp_path, "--registry", str(registry)) as server:
         status, screen = run_in_pty(
-            ["plan", ".", "demo", "--api-url", server.url], project, [("[y/N]", "y")], env={"HUD_API_KEY": "k-123456"}
+            ["plan", ".", "demo", "--api-url", server.url], project, [("[y/N]", "y")], env={"HUD_API_KEY": HUD_API_KEY}
         )
     assert status == 0, screen
     assert "Rewrote 1 file(s)" in screen

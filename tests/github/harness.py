@@ -18,9 +18,10 @@ from typing import Any, Mapping
 import yaml
 
 from tests.helpers.fake_github import FakeGitHub
+from tests.helpers.secrets import HUD_API_KEY
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-HUD_KEY = "hud_test_key_d41d8cd98f00b204e980"
+HUD_KEY = HUD_API_KEY  # the shared test key, so the suite-wide leak scan covers these runs
 RUN_ID = "424242"
 RUN_NUMBER = "17"
 SERVER_URL = "https://github.example"

@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.helpers.secrets import GITHUB_TOKEN
+
 BOT = "github-actions[bot]"
 MAX_BODY = 65_536
 SERVER_URL = "https://github.example"
@@ -47,7 +49,7 @@ class Fault:
 class FakeGitHub:
     """Start with `with FakeGitHub(...) as gh:`; `gh.url` is the API base URL."""
 
-    token: str = "ghs_fake_github_token_0123456789"
+    token: str = GITHUB_TOKEN
     repository: str = "octo/tasks"
     login: str | None = None  # None: GET /user answers 403, comments are by github-actions[bot]
     read_only: bool = False  # writes answer 403 "Resource not accessible by integration"

@@ -31,10 +31,23 @@ _NEEDLES: list[tuple[str, bytes, str]] = [
 ]
 
 
+def _without_mask_commands(text: str | bytes) -> str | bytes:
+    """Drop `::add-mask::VALUE` lines: the one place a GitHub step must print a secret, so the
+    runner can hide it everywhere else."""
+    if isinstance(text, bytes):
+        if b"::add-mask::" not in text:
+            return text
+        return b"\n".join(line for line in text.split(b"\n") if not line.startswith(b"::add-mask::"))
+    if "::add-mask::" not in text:
+        return text
+    return "\n".join(line for line in text.split("\n") if not line.startswith("::add-mask::"))
+
+
 def find_in_text(text: str | bytes | None, where: str) -> list[str]:
     """One line per secret found in `text`, naming the secret and `where`, never its value."""
     if not text:
         return []
+    text = _without_mask_commands(text)
     found = []
     for name, needle_bytes, needle_text in _NEEDLES:
         hit = needle_bytes in text if isinstance(text, bytes) else needle_text in text

@@ -16,11 +16,12 @@ import pytest
 import yaml
 
 from tests.helpers.repo import REPO_ROOT, run_cli
+from tests.helpers.secrets import HUD_API_KEY
 from tests.hooks.consumer import Consumer, child_env, git_run, make_consumer, remote_slugs, task, tasks_py
 
 pytest.importorskip("pre_commit")
 
-KEY = {"HUD_API_KEY": "test-key-for-the-local-server"}
+KEY = {"HUD_API_KEY": HUD_API_KEY}
 
 
 @pytest.fixture(scope="module")

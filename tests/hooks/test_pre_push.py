@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.repo import run_cli
+from tests.helpers.secrets import HUD_API_KEY
 from tests.hooks.consumer import (
     Consumer,
     child_env,
@@ -26,7 +27,7 @@ from tests.hooks.consumer import (
     tasks_py,
 )
 
-KEY = {"HUD_API_KEY": "test-key-for-the-local-server"}
+KEY = {"HUD_API_KEY": HUD_API_KEY}
 
 
 @pytest.mark.parametrize(

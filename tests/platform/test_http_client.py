@@ -14,9 +14,10 @@ import pytest
 
 from hud_sync_hook.errors import HudSyncError, PlatformError
 from hud_sync_hook.platform.http import HttpPlatform, is_loopback_host, parse_retry_after
+from tests.helpers.secrets import HUD_API_KEY
 from tests.helpers.serve import start_serve
 
-KEY = "sk-hud-SECRET-abcdef123456"
+KEY = HUD_API_KEY
 
 
 def task(slug: str, **extra) -> dict:
@@ -110,7 +111,7 @@ def test_retry_after_is_honoured(tmp_path):
     # the client waits out Retry-After between the 4 attempts (backoff alone would be 0 s)
     waits = [int(v) for v in re.findall(r"Retry-After: (\d)", log)][:3]
     assert sum(waits) >= 1, "pick a seed whose first answers ask for a wait"
-    assert sum(waits) - 0.05 <= elapsed < sum(waits) + 2
+    assert sum(waits) - 0.05 <= elapsed < sum(waits) + 5  # upper slack for a loaded 2-core machine
 
 
 def test_gives_up_on_a_closed_port_with_a_clear_message():
@@ -202,4 +203,4 @@ def test_parse_retry_after_and_loopback_hosts():
     later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
     assert 27 <= parse_retry_after(later, 120) <= 30
     assert all(map(is_loopback_host, ["127.0.0.1", "127.9.9.9", "::1", "[::1]", "localhost", "::ffff:127.0.0.1"]))
-    assert not any(map(is_loopback_host, ["10.0.0.1", "example.invalid", "128.0.0.1", "localhost.example"]))
+    assert not any(map(is_loopback_host, ["10.0.0.1", "example.invalid", "128.0.0.1", "localhost.example", "api.localhost"]))

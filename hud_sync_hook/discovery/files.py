@@ -131,11 +131,13 @@ def _json_rows(text: str, shown: str, problems: list[Problem]) -> list[tuple[Any
     return rows
 
 
+NESTED_TOO_DEEPLY = "nested too deeply to read (lists or objects inside each other thousands of times)"
+
+
 def _unreadable_value(err: Exception, shown: str, line: int) -> Problem:
     """Valid JSON syntax that Python will not turn into values: too deep, or a number too long."""
     if isinstance(err, RecursionError):
-        message = "nested too deeply to read (lists or objects inside each other thousands of times)"
-        return Problem(Location(shown, line), message, "flatten the data")
+        return Problem(Location(shown, line), NESTED_TOO_DEEPLY, "flatten the data")
     message = f"holds a value that cannot be read: {' '.join(str(err).split(';')[0].split())}"
     return Problem(Location(shown, line), message, "write very long numbers as strings")
 
@@ -219,6 +221,9 @@ def _yaml_rows(text: str, shown: str, problems: list[Problem]) -> list[tuple[Any
         fix = "fix the syntax at that position"
         if "constructor for the tag" in problem:
             fix = "tags that make Python objects are never loaded (safe loader): write plain values"
+        elif "maximum nesting depth" in problem:
+            # PyYAML 6.0.4+ stops deep nesting itself; older releases end in a RecursionError.
+            problem, fix = NESTED_TOO_DEEPLY, "flatten the data"
         problems.append(
             Problem(
                 Location(shown, mark.line + 1 if mark else None, mark.column + 1 if mark else None),

@@ -44,6 +44,13 @@ def _non_finite(value: Any, path: str) -> str | None:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+# In the canonical (ASCII) JSON, a high surrogate escape not followed by a low one, or a low one not
+# preceded by a high one; a well-formed pair (an emoji, say) does not match.
+_LONE_SURROGATE = re.compile(
+    r"\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}"
+)
+
+
 def _surrogate(value: Any, path: str) -> str | None:
     """The path of the first string (or key) inside `value` holding half of a UTF-16 pair, if any."""
     stack = [(value, path)]
@@ -112,7 +119,7 @@ def validate_task(task: TaskSpec) -> list[Problem]:
             bad = _non_finite(getattr(task, field_name), field_name)
             if bad:
                 add(f"{label}: {bad} is NaN or Infinity, which JSON cannot hold", "use a finite number, a string or null")
-    if not problems and "\\ud" in task.signature:  # JSON spells a lone surrogate (and an emoji) this way
+    if not problems and _LONE_SURROGATE.search(task.signature):
         for field_name in ("args", "validation", "agent_config", "columns"):
             bad = _surrogate(getattr(task, field_name), field_name)
             if bad:

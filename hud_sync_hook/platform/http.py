@@ -18,10 +18,9 @@ from hud_sync_hook import __version__
 from hud_sync_hook.errors import HudSyncError, PlatformError
 from hud_sync_hook.platform.base import RemoteTaskset, UploadResult
 
-try:  # optional speed-up (the `fast` extra) for large task lists
-    from orjson import loads as _parse
-except ImportError:  # pragma: no cover - depends on the environment
-    _parse = json.loads  # type: ignore[assignment]
+# The standard library parser, not orjson: orjson reads integers beyond 64 bits as floats (or refuses
+# them), and a task whose args hold one would then never compare equal to its local copy.
+_parse = json.loads
 
 
 def _loads(data: bytes) -> Any:

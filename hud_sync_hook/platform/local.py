@@ -16,10 +16,9 @@ from hud_sync_hook.errors import HudSyncError, PlatformError
 from hud_sync_hook.model import short_scenario
 from hud_sync_hook.platform.base import RemoteTaskset, UploadResult, is_uuid
 
-try:  # optional speed-up (the `fast` extra)
-    from orjson import loads as _parse
-except ImportError:  # pragma: no cover - depends on the environment
-    _parse = json.loads  # type: ignore[assignment]
+# The standard library parser, not orjson: orjson reads integers beyond 64 bits as floats (or refuses
+# them), and a task whose args hold one would then never compare equal to its local copy.
+_parse = json.loads
 
 
 @contextmanager

@@ -75,3 +75,9 @@ def test_duplicate_slugs_name_the_first_place():
     assert messages(first, second) == [
         "other.yaml:9: duplicate slug 'dupe' (first defined at tasks.jsonl:1) (give every task its own slug)"
     ]
+
+
+def test_lone_surrogates_are_problems_but_emoji_are_text():
+    assert messages(task(1, args={"face": "😀", "pair": "\ud83d\ude00"})) == []
+    (found,) = messages(task(2, args={"half": "x\ud800"}))
+    assert "args.half holds half of a UTF-16 surrogate pair" in found

@@ -14,6 +14,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 import sys
 import traceback
 from collections import deque
@@ -163,13 +164,26 @@ def collect(module: Any, source_file: Path) -> list[dict[str, Any]]:
     return out
 
 
+# Above this size a second full parse of the file (Python already compiled it once to import it)
+# costs more than the line numbers are worth: a text scan finds the same literals.
+LARGE_SOURCE_BYTES = 4 * 1024 * 1024
+_SLUG_LITERAL = re.compile(rb"""(?:\bslug\s*=\s*|["']slug["']\s*:\s*)(["'])([^"'\\\n]*)\1""")
+_TOP_LEVEL_NAME = re.compile(rb"^([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]*)?(?:[-+*/|&]?=)(?!=)", re.M)
+
+
 def _source_lines(source_file: Path) -> dict[str, dict[str, int]]:
     """Lines of slug literals (`t.slug = "x"`, `"slug": "x"`, `slug="x"`) and module-level names."""
     slugs: dict[str, int] = {}
     names: dict[str, int] = {}
     try:
-        tree = ast.parse(source_file.read_bytes())
-    except (SyntaxError, ValueError, OSError):
+        source = source_file.read_bytes()
+    except OSError:
+        return {"slugs": slugs, "names": names}
+    if len(source) > LARGE_SOURCE_BYTES:
+        return _scan_lines(source)
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
         return {"slugs": slugs, "names": names}
     for stmt in tree.body:
         targets = []
@@ -193,6 +207,26 @@ def _source_lines(source_file: Path) -> dict[str, dict[str, int]]:
             for keyword in node.keywords:
                 if keyword.arg == "slug" and isinstance(keyword.value, ast.Constant):
                     _remember(slugs, keyword.value.value, keyword.value.lineno)
+    return {"slugs": slugs, "names": names}
+
+
+def _scan_lines(source: bytes) -> dict[str, dict[str, int]]:
+    """The same lines as `_source_lines`, found by scanning the text: for very large files."""
+    slugs: dict[str, int] = {}
+    names: dict[str, int] = {}
+    line, counted = 1, 0
+    for match in _SLUG_LITERAL.finditer(source):
+        line += source.count(b"\n", counted, match.start())
+        counted = match.start()
+        try:
+            _remember(slugs, match.group(2).decode("utf-8"), line)
+        except UnicodeDecodeError:
+            continue
+    line, counted = 1, 0
+    for match in _TOP_LEVEL_NAME.finditer(source):
+        line += source.count(b"\n", counted, match.start())
+        counted = match.start()
+        names.setdefault(match.group(1).decode("ascii"), line)
     return {"slugs": slugs, "names": names}
 
 

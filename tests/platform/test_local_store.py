@@ -15,17 +15,7 @@ from hud_sync_hook.platform.local import LocalPlatform, LocalStore, load_registr
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-REGISTRY = [
-    {"id": "reg-1", "name": "my-env", "scenarios": ["checkout", "refund"], "name_display": "My Env",
-     "latest_version": 3},
-    {"id": "reg-2", "name": "other-env", "scenarios": ["browse"]},
-]
-
-
-def task(slug: str, scenario: str = "checkout", env: str = "my-env", **extra) -> dict:
-    record = {"slug": slug, "env": {"name": env}, "scenario": f"{env}:{scenario}", "args": {"n": slug}}
-    record.update(extra)
-    return record
+from tests.helpers.records import REGISTRY, task  # noqa: E402
 
 
 def by_slug(records: list[dict]) -> dict[str, dict]:

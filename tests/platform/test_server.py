@@ -17,17 +17,7 @@ from hud_sync_hook.platform.base import is_uuid
 from hud_sync_hook.platform.http import HttpPlatform
 from tests.helpers.serve import start_serve
 
-REGISTRY = [
-    {"id": "reg-1", "name": "my-env", "scenarios": ["checkout", "refund"], "name_display": "My Env",
-     "latest_version": 3},
-    {"id": "reg-2", "name": "other-env", "scenarios": ["browse"]},
-]
-
-
-def task(slug: str, scenario: str = "checkout", env: str = "my-env", **extra) -> dict:
-    record = {"slug": slug, "env": {"name": env}, "scenario": f"{env}:{scenario}", "args": {"n": slug}}
-    record.update(extra)
-    return record
+from tests.helpers.records import REGISTRY, task  # noqa: E402
 
 
 @pytest.fixture(scope="module")

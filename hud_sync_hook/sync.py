@@ -5,13 +5,12 @@ Takes a platform and options, returns values; printing and exit codes belong to 
 
 from __future__ import annotations
 
-import gc
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
+from hud_sync_hook.bulk import paused_gc
 from hud_sync_hook.config import ProjectConfig, load_config, save_config
 from hud_sync_hook.discovery import Discovery, discover, find_project_root
 from hud_sync_hook.errors import HudSyncError, PlatformError
@@ -54,25 +53,6 @@ def repo_root(start: Path) -> Path | None:
         current = current.parent
 
 
-@contextmanager
-def bulk_data() -> Iterator[None]:
-    """Pause the cycle collector while 100,000s of task objects are built and compared.
-
-    Parsed task data holds no reference cycles, so pausing loses nothing; left running, the
-    collector rescans the growing heap again and again, which makes reading and planning a large
-    taskset two to three times slower. What exists afterwards lives until the command ends, so it
-    is moved out of the collector's sight (`gc.freeze`) instead of being rescanned once more.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
-
-
 def read_local(
     source: str | Path,
     *,
@@ -85,7 +65,7 @@ def read_local(
     """Discover and validate; raises only for a source that cannot be read at all."""
     base = base or Path.cwd()
     source_path = Path(source)
-    with bulk_data():
+    with paused_gc(freeze=True):
         discovery = discover(source_path, base=base, import_timeout=import_timeout, allow_python=allow_python)
         folder = source_folder(source_path.resolve()) if source_path.exists() else base
         project_root = find_project_root(folder) or folder
@@ -169,7 +149,7 @@ def plan_against(
             taskset_id = found.id
             name = found.name or name
             _name, records = platform.fetch_tasks(found.id)
-    with bulk_data():
+    with paused_gc(freeze=True):
         plan = build_plan(
             local.selected,
             records,

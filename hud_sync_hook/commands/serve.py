@@ -39,17 +39,6 @@ def _non_negative(text: str) -> int:
     return value
 
 
-def _is_loopback(host: str) -> bool:
-    import ipaddress
-
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
@@ -85,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from hud_sync_hook.errors import HudSyncError
+    from hud_sync_hook.platform.base import is_loopback_host
     from hud_sync_hook.platform.local import LocalStore, load_registry
     from hud_sync_hook.platform.server import FaultInjector, make_server
 
@@ -106,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:
         raise HudSyncError(f"cannot listen on {args.host}:{args.port} ({err.strerror or err})") from None
 
-    if not args.api_key and not _is_loopback(args.host):
+    if not args.api_key and not is_loopback_host(args.host):
         from hud_sync_hook.output import warning
 
         warning(f"serving on {args.host} without --api-key: anyone who can reach it can change the tasksets")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from hud_sync_hook.discovery import Discovery, Skipped, display_path
-from hud_sync_hook.model import Location, Problem, TaskSpec, task_from_mapping
+from hud_sync_hook.model import Location, Problem, task_from_mapping
 
 STDERR_TAIL = 2000
 

@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import sqlite3
 import threading
 import uuid
-from contextlib import closing, contextmanager
+from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from hud_sync_hook.bulk import paused_gc
 from hud_sync_hook.errors import HudSyncError, PlatformError
 from hud_sync_hook.model import short_scenario
 from hud_sync_hook.platform.base import RemoteTaskset, UploadResult, is_uuid
-
-# The standard library parser, not orjson: orjson reads integers beyond 64 bits as floats (or refuses
-# them), and a task whose args hold one would then never compare equal to its local copy.
-_parse = json.loads
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the garbage collector while building 100,000s of objects: 3-4 times faster."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
 
 BUSY_TIMEOUT_MS = 30_000
 _IN_CHUNK = 500  # slugs per `IN (...)` look-up, well under SQLite's variable limit
@@ -224,7 +207,7 @@ class LocalStore:
             rows = self._task_rows(taskset_id)
             if not rows:
                 return []
-            return list(_parse(b"[" + b",".join([record for _, record in rows]) + b"]"))
+            return list(json.loads(b"[" + b",".join([record for _, record in rows]) + b"]"))
 
     def count_tasks(self, taskset_id: str) -> int:
         with self._connect() as conn:

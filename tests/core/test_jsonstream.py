@@ -1,0 +1,134 @@
+"""Streamed parsing of a platform answer reads exactly what `json.loads` reads, however it is cut."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hud_sync_hook.jsonstream import parse_streaming
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False)
+    | st.text(st.characters(blacklist_categories=()), max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=15,
+)
+
+
+def cut(text: str, sizes: list[int]) -> list[str]:
+    """`text` in pieces of the given sizes (cycled), the way a network hands it over."""
+    pieces, pos, i = [], 0, 0
+    while pos < len(text):
+        size = sizes[i % len(sizes)]
+        pieces.append(text[pos : pos + size])
+        pos += size
+        i += 1
+    return pieces
+
+
+def streamed(chunks: list[str], key: str = "tasks") -> tuple[Any, list[tuple[str | None, Any]]]:
+    entries: list[tuple[str | None, Any]] = []
+    result = parse_streaming(chunks, key, lambda name, value: entries.append((name, value)))
+    return result, entries
+
+
+def as_loaded(text: str, key: str = "tasks") -> tuple[Any, list[tuple[str | None, Any]]]:
+    """What the streamed parse must give, worked out from `json.loads`."""
+    data = json.loads(text)
+    if not isinstance(data, dict) or not isinstance(data.get(key), (dict, list)):
+        return data, []
+    member = data[key]
+    entries = list(member.items()) if isinstance(member, dict) else [(None, v) for v in member]
+    return {**data, key: {} if isinstance(member, dict) else []}, entries
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    tasks=st.dictionaries(st.text(max_size=6), json_values, max_size=6) | st.lists(json_values, max_size=6),
+    others=st.dictionaries(st.text(max_size=6).filter(lambda k: k != "tasks"), json_values, max_size=3),
+    sizes=st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=5),
+    indent=st.sampled_from([None, 0, 2]),
+    ascii_only=st.booleans(),
+)
+def test_any_document_cut_anywhere_reads_as_json_loads(tasks, others, sizes, indent, ascii_only):
+    text = json.dumps({**others, "tasks": tasks}, indent=indent, ensure_ascii=ascii_only)
+    assert streamed(cut(text, sizes)) == as_loaded(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"tasks": {"a": 12345678901234567890123, "b": -1.5e-7, "c": true, "d": null}}',
+        '{"tasks": ["\\u00e9\\ud83d\\ude00", "caf\u00e9 \U0001f600", "a\\"b\\\\"], "n": 10}',
+        '{"evalset_name": "x", "tasks": {}, "z": [1, {"tasks": 2}]}',
+        '{"tasks": [NaN, Infinity, -Infinity]}',
+        ' \n{ "tasks" :\t{ "k" : { "deep" : [ [ [ 1 ] ] ] } } } \n',
+        '{"tasks": 7}',
+        '{}',
+        '[{"tasks": {"a": 1}}]',
+        '"just a string"',
+        '42',
+    ],
+)
+def test_every_split_point(text):
+    expected = as_loaded(text)
+    for split in range(len(text) + 1):
+        assert streamed([text[:split], text[split:]]) == expected, split
+    assert streamed(list(text)) == expected
+
+
+def test_a_value_much_larger_than_the_pieces_it_arrives_in():
+    big = {"tasks": {f"id-{i}": {"args": {"text": "x" * 200_000, "n": i}} for i in range(5)}}
+    text = json.dumps(big)
+    result, entries = streamed(cut(text, [1000]))
+    assert result == {"tasks": {}}
+    assert entries == list(big["tasks"].items())
+
+
+def test_entries_are_handed_over_before_the_rest_arrives():
+    seen: list[str | None] = []
+
+    def chunks():
+        yield '{"tasks": {"a": 1, "b": 2,'
+        assert seen == ["a", "b"]  # both handed over already
+        yield ' "c": 3}}'
+
+    parse_streaming(chunks(), "tasks", lambda name, value: seen.append(name))
+    assert seen == ["a", "b", "c"]
+
+
+def test_a_repeated_entry_is_handed_over_each_time():
+    # json.loads keeps the last value of a repeated name; the receiver decides (it replaces too).
+    assert streamed(['{"tasks": {"a": 1, "a": 2}}'])[1] == [("a", 1), ("a", 2)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        '{"tasks": {"a": 1}',
+        '{"tasks": {"a": 1,}}',
+        '{"tasks": [1, 2,]}',
+        '{"tasks": {"a" 1}}',
+        '{"tasks": {a: 1}}',
+        '{"tasks": [1 2]}',
+        '{"tasks": {"a": 1}} x',
+        '{"tasks": {"a": tru}}',
+        '{"tasks": {"a": "unterminated}}',
+        '{"tasks": {}, "tasks": {}}',
+        '{"n": 1,}',
+        "<html>Bad gateway</html>",
+    ],
+)
+def test_text_that_is_not_json_is_refused(text):
+    for pieces in ([text], list(text)):
+        with pytest.raises(ValueError):
+            streamed(pieces)

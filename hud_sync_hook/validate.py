@@ -70,6 +70,8 @@ def _surrogate(value: Any, path: str) -> str | None:
 
 
 def validate_task(task: TaskSpec) -> list[Problem]:
+    if task.compacted:  # only a task that validated is made compact
+        return []
     problems: list[Problem] = []
     where = task.location
     label = _label(task)
@@ -128,6 +130,13 @@ def validate_task(task: TaskSpec) -> list[Problem]:
                     "write the character itself, or escape both halves of the pair",
                 )
     return problems
+
+
+def compact_if_valid(task: TaskSpec) -> None:
+    """Make a task compact as soon as it is read, if it validates: a large taskset is then never
+    held as parsed values. A task with problems stays as it is, for `validate` to report."""
+    if not validate_task(task):
+        task.compact()
 
 
 def _may_hold_non_finite(task: TaskSpec) -> bool:

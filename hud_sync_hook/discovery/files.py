@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
 
 from hud_sync_hook.model import Location, Problem, TaskSpec, describe_type, task_from_mapping
+from hud_sync_hook.validate import compact_if_valid
 
 _WS = re.compile(r"[ \t\n\r]*")
 
@@ -19,14 +20,16 @@ _WS = re.compile(r"[ \t\n\r]*")
 def read_task_file(path: Path, shown: str) -> tuple[list[TaskSpec], list[Problem]]:
     """Parse one task file; `shown` is the path used in messages."""
     problems: list[Problem] = []
+    tasks: list[TaskSpec] = []
     suffix = path.suffix.lower()
     raw = None
     try:
         if suffix == ".jsonl":
-            # Line by line, so that a large file is never held whole, nor as one decoded string.
+            # Line by line, each task made compact as it is read, so that a large file is never
+            # held whole, nor as one decoded string, nor as parsed values.
             with path.open("rb") as handle:
                 try:
-                    rows = _jsonl_rows(_text_lines(handle), shown, problems)
+                    _collect(_jsonl_rows(_text_lines(handle), shown, problems), shown, tasks, problems)
                 except UnicodeDecodeError:
                     raw = path.read_bytes()  # reported below, as for the other formats
         else:
@@ -49,16 +52,24 @@ def read_task_file(path: Path, shown: str) -> tuple[list[TaskSpec], list[Problem
                 )
             ]
         problems = []
+        tasks = []
         if suffix == ".jsonl":
-            rows = _jsonl_rows(text.split("\n"), shown, problems)
+            rows: Iterable[tuple[Any, int]] = _jsonl_rows(text.split("\n"), shown, problems)
         elif suffix == ".json":
             rows = _json_rows(text, shown, problems)
         else:
             rows = _yaml_rows(text, shown, problems)
-    tasks: list[TaskSpec] = []
+        _collect(rows, shown, tasks, problems)
+    return tasks, problems
+
+
+def _collect(rows: Iterable[tuple[Any, int]], shown: str, tasks: list[TaskSpec], problems: list[Problem]) -> None:
+    """Each row (value, line) as a task, made compact if it validates; a non-object is a problem."""
     for value, line in rows:
         if isinstance(value, dict):
-            tasks.append(task_from_mapping(value, Location(shown, line)))
+            task = task_from_mapping(value, Location(shown, line))
+            compact_if_valid(task)
+            tasks.append(task)
         else:
             problems.append(
                 Problem(
@@ -67,7 +78,6 @@ def read_task_file(path: Path, shown: str) -> tuple[list[TaskSpec], list[Problem
                     "write each task as an object with slug, scenario and args",
                 )
             )
-    return tasks, problems
 
 
 def _json_error(err: json.JSONDecodeError, shown: str, line_offset: int = 0) -> Problem:
@@ -156,8 +166,8 @@ def _text_lines(handle: BinaryIO) -> Iterator[str]:
         yield line[:-1] if line.endswith("\n") else line
 
 
-def _jsonl_rows(lines: Iterable[str], shown: str, problems: list[Problem]) -> list[tuple[Any, int]]:
-    rows: list[tuple[Any, int]] = []
+def _jsonl_rows(lines: Iterable[str], shown: str, problems: list[Problem]) -> Iterator[tuple[Any, int]]:
+    """Rows of a JSONL file as they are read; a line that is not JSON is a problem, and skipped."""
     loads = json.loads
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -171,10 +181,10 @@ def _jsonl_rows(lines: Iterable[str], shown: str, problems: list[Problem]) -> li
             problems.append(_unreadable_value(err, shown, number))
             continue
         if isinstance(value, list):
-            rows.extend((item, number) for item in value)
+            for item in value:
+                yield item, number
         else:
-            rows.append((value, number))
-    return rows
+            yield value, number
 
 
 def _yaml_rows(text: str, shown: str, problems: list[Problem]) -> list[tuple[Any, int]]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from hud_sync_hook.discovery import Discovery, Skipped, display_path
 from hud_sync_hook.model import Location, Problem, task_from_mapping
+from hud_sync_hook.validate import compact_if_valid
 
 STDERR_TAIL = 2000
 
@@ -157,6 +158,7 @@ def _collect(record: dict[str, Any], target: dict[str, str], base: Path, result:
         file = display_path(Path(raw["file"]), base) if raw.get("file") else shown
         location = Location(file, raw.get("line"))
         task = task_from_mapping(raw["task"], location)
+        compact_if_valid(task)
         result.tasks.append(task)
         for path, type_name in raw.get("not_json", []):
             result.problems.append(

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from hud_sync_hook.discovery import discover
+from hud_sync_hook.validate import validate
 
 
 def found(tmp_path: Path, name: str, content: str | bytes):
@@ -96,3 +97,20 @@ def test_round_trip_of_json_rows(tmp_path):
     rows = [{"slug": f"t{i}", "scenario": "s", "args": {"i": i, "u": "é"}} for i in range(50)]
     result = found(tmp_path, "tasks.json", json.dumps(rows, indent=1))
     assert [t.args for t in result.tasks] == [r["args"] for r in rows]
+
+
+def test_valid_rows_are_kept_compact_and_invalid_ones_as_written(tmp_path):
+    # A large taskset is held as one canonical string per task; a task with problems keeps its
+    # values for validation to report on.
+    lines = [
+        {"slug": "a", "scenario": "s", "env": "e", "args": {"text": "é" * 3, "n": [1, 2.5]}},
+        {"slug": "b", "scenario": "s", "args": ["not", "a", "mapping"]},
+        {"slug": "c", "scenario": "s", "args": {}, "validation": [{"name": "v"}], "columns": {"k": 1}},
+    ]
+    result = found(tmp_path, "tasks.jsonl", "".join(json.dumps(row) + "\n" for row in lines))
+    a, b, c = result.tasks
+    assert (a.compacted, b.compacted, c.compacted) == (True, False, True)
+    assert a.args == {"text": "ééé", "n": [1, 2.5]} and a.location.line == 1
+    assert c.validation == [{"name": "v", "arguments": {}}] and c.columns == {"k": 1}
+    problems = validate(result.tasks)
+    assert [str(p).split(" (")[0] for p in problems] == ["tasks.jsonl:2: task 'b': args must be a mapping, found a list"]

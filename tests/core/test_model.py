@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from hud_sync_hook.model import (
     Location,
     TaskSpec,
@@ -81,3 +84,52 @@ def test_column_definitions_infer_types_from_every_task():
 def test_mapping_accepts_env_as_string_and_defaults_args():
     task = task_from_mapping({"slug": " x ", "scenario": "s", "env": "e"}, Location("f", 2))
     assert (task.slug, task.env, task.args) == ("x", "e", {})
+
+
+json_leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**40), max_value=10**40)
+    | st.floats()  # NaN and Infinity too: the canonical form spells them, and reads them back
+    | st.text(st.characters(blacklist_categories=("Cs",)), max_size=10)
+)
+json_values = st.recursive(
+    json_leaves,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    args=st.dictionaries(st.text(max_size=6), json_values, max_size=5),
+    validation=st.none() | st.lists(st.fixed_dictionaries({"name": st.text(max_size=5), "arguments": json_values}), min_size=1, max_size=3),
+    agent_config=st.none() | st.dictionaries(st.text(max_size=5), json_values, min_size=1, max_size=3),
+    columns=st.none() | st.dictionaries(st.text(max_size=5), json_values, min_size=1, max_size=3),
+    scenario=st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12),
+    env=st.none() | st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=8),
+)
+def test_a_compact_task_reads_back_what_it_was_given(args, validation, agent_config, columns, scenario, env):
+    # Scenarios with '|' and ':' in them, unicode, floats, huge integers: the values come back
+    # from the signature equal (as JSON) to what was given, and the upload sends the same.
+    task = TaskSpec(slug="s", scenario=scenario, env=env, args=args, validation=validation,
+                    agent_config=agent_config, columns=columns, location=Location("t.json", 3))
+    before_signature = task.signature
+    before_record = canonical_json(task.upload_record())
+    task.compact()
+    assert task.compacted
+    assert task.signature == before_signature
+    assert canonical_json(task.upload_record()) == before_record
+    assert canonical_json([task.args, task.validation, task.agent_config]) == canonical_json(
+        [args, validation, agent_config or None]
+    )
+    assert task.columns is columns  # kept as given: column inference reads every task's columns
+
+
+def test_compact_only_after_validation_and_equal_to_the_original():
+    original = make(validation=[{"name": "v", "arguments": {"n": 1.5}}], columns={"level": "hard"})
+    task = make(validation=[{"name": "v", "arguments": {"n": 1.5}}], columns={"level": "hard"})
+    task.compact()
+    assert task == original and "args={'a': 2, 'b': 1}" in repr(task)
+    assert task.upload_record() == original.upload_record()
+    assert not make().compacted

@@ -9,9 +9,9 @@ import hashlib
 import json
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
-from hud_sync_hook.model import Location, Problem, TaskSpec, remote_signature, remote_slug
+from hud_sync_hook.model import Location, Problem, TaskSpec, remote_entry, signature_digest
 
 SCHEMA_VERSION = 1
 
@@ -81,11 +81,14 @@ class Plan:
         return ", ".join(parts)
 
 
-def plan_hash(taskset: str, entries: Iterable[tuple[str, str, str]]) -> str:
-    """SHA-256 over the taskset identity and the sorted (slug, action, signature) to upload."""
+def plan_hash(taskset: str, entries: Iterable[tuple[str, str, str]], *, presorted: bool = False) -> str:
+    """SHA-256 over the taskset identity and the sorted (slug, action, signature) to upload.
+
+    With `presorted`, `entries` already come in that order and are hashed as they are made.
+    """
     digest = hashlib.sha256()
     digest.update(json.dumps({"taskset": taskset}, sort_keys=True).encode())
-    for slug, action, sig in sorted(entries):
+    for slug, action, sig in entries if presorted else sorted(entries):
         digest.update(b"\n")
         digest.update(json.dumps([slug, action, sig], ensure_ascii=False).encode())
     return digest.hexdigest()
@@ -109,7 +112,7 @@ def select_tasks(
 
 def build_plan(
     local: Sequence[TaskSpec],
-    remote_records: Iterable[dict[str, Any]],
+    remote: Iterable[Mapping[str, Any] | tuple[str, bytes]],
     *,
     taskset_name: str | None,
     taskset_id: str | None,
@@ -117,30 +120,38 @@ def build_plan(
     force: bool = False,
     filtered_out: Iterable[str] = (),
 ) -> Plan:
-    """Diff `local` (already validated and filtered) against the remote records."""
-    remote_by_slug: dict[str, dict[str, Any]] = {}
-    for record in remote_records:
-        slug = remote_slug(record)
-        if slug is not None:
-            remote_by_slug[slug] = record
+    """Diff `local` (already validated and filtered) against the remote taskset.
+
+    `remote` holds task records as the platform returns them, or what `remote_entry` keeps of them
+    (a streamed fetch keeps only that).
+    """
+    remote_by_slug: dict[str, bytes] = {}
+    for item in remote:
+        entry = remote_entry(item) if isinstance(item, Mapping) else item
+        if entry is not None:
+            remote_by_slug[entry[0]] = entry[1]
     plan = Plan(taskset_name=taskset_name, taskset_id=taskset_id, taskset_exists=taskset_exists, forced=force)
     for task in sorted(local, key=lambda t: t.slug):
         existing = remote_by_slug.pop(task.slug, None)
         if existing is None:
             plan.create.append(task)
-        elif force or remote_signature(existing) != task.signature:
+        elif force or existing != signature_digest(task.signature):
             plan.update.append(task)
         else:
             plan.unchanged.append(task)
     hidden = set(filtered_out)
-    remote_only = {slug: rec for slug, rec in remote_by_slug.items() if slug not in hidden}
+    remote_only = {slug: digest for slug, digest in remote_by_slug.items() if slug not in hidden}
     plan.remote_only = sorted(remote_only)
     plan.renames = detect_renames(plan.create, remote_only)
     identity = taskset_id or f"name:{taskset_name}"
+    # Upload slugs are unique, so ordering by (slug, action) is the sorted order, and each
+    # task's uploaded content is made only when hashed (100,000 of them would be 75 MB at once).
+    uploads = sorted(
+        [(t.slug, "create", t) for t in plan.create] + [(t.slug, "update", t) for t in plan.update],
+        key=lambda entry: entry[:2],
+    )
     plan.plan_hash = plan_hash(
-        identity,
-        [(t.slug, "create", uploaded_content(t)) for t in plan.create]
-        + [(t.slug, "update", uploaded_content(t)) for t in plan.update],
+        identity, ((slug, action, uploaded_content(t)) for slug, action, t in uploads), presorted=True
     )
     return plan
 
@@ -151,19 +162,20 @@ def uploaded_content(task: TaskSpec) -> str:
     return f"{task.env or ''}|{task.qualified_scenario}|{task.signature}"
 
 
-def detect_renames(created: Sequence[TaskSpec], remote_only: dict[str, dict[str, Any]]) -> list[Rename]:
+def detect_renames(created: Sequence[TaskSpec], remote_only: Mapping[str, bytes]) -> list[Rename]:
     """A new local slug whose signature equals a remote-only task's: probably a rename.
 
-    Remote-only tasks are indexed by signature once, so this is linear in the task count.
+    `remote_only` maps slug to signature digest. Remote-only tasks are indexed by digest once, so
+    this is linear in the task count.
     """
     if not created or not remote_only:
         return []
-    by_signature: dict[str, deque[str]] = {}
+    by_signature: dict[bytes, deque[str]] = {}
     for slug in sorted(remote_only):
-        by_signature.setdefault(remote_signature(remote_only[slug]), deque()).append(slug)
+        by_signature.setdefault(remote_only[slug], deque()).append(slug)
     renames: list[Rename] = []
     for task in created:
-        candidates = by_signature.get(task.signature)
+        candidates = by_signature.get(signature_digest(task.signature))
         if candidates:
             renames.append(Rename(old=candidates.popleft(), new=task.slug))
     return renames

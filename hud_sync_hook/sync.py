@@ -14,7 +14,7 @@ from hud_sync_hook.bulk import paused_gc
 from hud_sync_hook.config import ProjectConfig, load_config, save_config
 from hud_sync_hook.discovery import Discovery, discover, find_project_root
 from hud_sync_hook.errors import HudSyncError, PlatformError
-from hud_sync_hook.model import Problem, TaskSpec, column_definitions
+from hud_sync_hook.model import Problem, TaskSpec, column_definitions, remote_entry
 from hud_sync_hook.plan import EnvMismatch, Plan, build_plan, select_tasks
 from hud_sync_hook.platform.base import Platform, is_uuid
 from hud_sync_hook.validate import validate
@@ -124,12 +124,12 @@ def plan_against(
 ) -> Plan:
     """Resolve the taskset on the platform and diff the selected local tasks against it."""
     stored = local.config.taskset_id
-    records: list[dict[str, Any]] = []
+    records: list[tuple[str, bytes]] = []
     name = ref.name
     taskset_id = ref.id
     exists = False
     if taskset_id:
-        remote_name, records = platform.fetch_tasks(taskset_id)
+        remote_name, records = platform.fetch_tasks(taskset_id, keep=remote_entry)
         if remote_name is None and not records:
             if name is None:
                 origin = "tasksetId in " + local.config.shown() if taskset_id == stored else "that id"
@@ -148,7 +148,7 @@ def plan_against(
             exists = True
             taskset_id = found.id
             name = found.name or name
-            _name, records = platform.fetch_tasks(found.id)
+            _name, records = platform.fetch_tasks(found.id, keep=remote_entry)
     with paused_gc(freeze=True):
         plan = build_plan(
             local.selected,
@@ -221,13 +221,13 @@ def apply_plan(
     if not plan.taskset_name:
         raise HudSyncError("the taskset's name is unknown; pass it as an argument")
     columns = column_definitions(local.all_tasks)
-    records = [task.upload_record() for task in plan.to_upload]
-    chunks = batches(records, batch_size)
+    chunks = batches(plan.to_upload, batch_size)
     outcome = ApplyOutcome(batches_total=len(chunks), taskset_id=plan.taskset_id)
     started = time.monotonic()
     for index, chunk in enumerate(chunks):
         try:
-            result = platform.upload(plan.taskset_name, list(chunk), columns)
+            # Built per batch: compact tasks are read back from their signatures only now.
+            result = platform.upload(plan.taskset_name, [task.upload_record() for task in chunk], columns)
         except PlatformError as err:
             outcome.error = err
             break

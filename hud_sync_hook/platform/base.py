@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -50,9 +50,13 @@ class Platform(Protocol):
     def find_taskset(self, name: str) -> RemoteTaskset | None:
         """`GET /tasks/evalset/{name}`; None when it does not exist yet (404)."""
 
-    def fetch_tasks(self, taskset_id: str) -> tuple[str | None, list[dict[str, Any]]]:
+    def fetch_tasks(
+        self, taskset_id: str, keep: Callable[[dict[str, Any]], Any] | None = None
+    ) -> tuple[str | None, list[Any]]:
         """`GET /tasks/evalsets/{id}/tasks-by-id`: (taskset name or None, task records).
 
+        With `keep`, each record is handed to it as it is read and only what it returns is listed
+        (None is left out), so a plan need not hold 100,000 parsed records at once.
         A 404 gives (None, []): the taskset has no tasks or does not exist.
         """
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import random
 import time
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Callable, Iterator
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -15,6 +16,7 @@ import httpx
 from hud_sync_hook import __version__
 from hud_sync_hook.errors import HudSyncError, PlatformError
 from hud_sync_hook.bulk import paused_gc
+from hud_sync_hook.jsonstream import parse_streaming
 from hud_sync_hook.platform.base import RemoteTaskset, UploadResult, is_loopback_host
 
 def _loads(data: bytes) -> Any:
@@ -24,6 +26,7 @@ def _loads(data: bytes) -> Any:
         return json.loads(data)
 
 
+STREAM_CHUNK_BYTES = 256 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BACKOFF_SECONDS = 30.0
 # Retry tuning from the environment (e.g. for tests against a faulty local server, or a CI job that
@@ -199,6 +202,16 @@ class HttpPlatform:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send one call, retrying what may succeed on a second try; the answer is fully read."""
+        return self._exchange(method, path, None, **kwargs)[0]
+
+    def _exchange(
+        self, method: str, path: str, consume: Callable[[httpx.Response], Any] | None, **kwargs: Any
+    ) -> tuple[httpx.Response, Any]:
+        """`_request`, except that a successful (2xx) answer's body is handed to `consume` as it
+        arrives instead of being read whole; returns the response and what `consume` returned.
+
+        A connection lost mid-body is retried like any other, and `consume` starts again.
+        """
         started = time.monotonic()
         attempt = 0
         while True:
@@ -206,9 +219,15 @@ class HttpPlatform:
             self._count += 1
             retry_after: float | None = None
             response: httpx.Response | None = None
+            consumed: Any = None
             try:
-                response = self._client.request(method, path, **kwargs)
+                with self._client.stream(method, path, **kwargs) as response:
+                    if consume is not None and 200 <= response.status_code < 300:
+                        consumed = consume(response)
+                    else:
+                        response.read()
             except httpx.TransportError as err:
+                response = None  # whatever arrived before the connection failed is not an answer
                 reason = _one_line(f"{type(err).__name__}: {err}" if str(err) else type(err).__name__)
                 if _certificate_error(err):  # not a passing fault: retrying cannot help
                     raise self._error(
@@ -220,7 +239,7 @@ class HttpPlatform:
                 raise self._error(f"request to the HUD platform failed: {_one_line(str(err))}") from None
             else:
                 if response.status_code not in RETRY_STATUSES:
-                    return response
+                    return response, consumed
                 reason = f"HTTP {response.status_code}"
                 retry_after = parse_retry_after(response.headers.get("Retry-After"), self.max_retry_seconds)
             delay = retry_after if retry_after is not None else self._backoff(attempt)
@@ -264,11 +283,14 @@ class HttpPlatform:
             return _loads(response.content)
         except ValueError:
             start = _one_line(response.text, 80) if response.content else "an empty body"
-            raise self._error(
-                f"the HUD platform sent an answer that is not JSON to {method} {path} "
-                f"(HTTP {response.status_code}: {start}); check --api-url",
-                status=response.status_code,
-            ) from None
+            raise self._not_json(method, path, response.status_code, start) from None
+
+    def _not_json(self, method: str, path: str, status: int, start: str) -> PlatformError:
+        return self._error(
+            f"the HUD platform sent an answer that is not JSON to {method} {path} "
+            f"(HTTP {status}: {start}); check --api-url",
+            status=status,
+        )
 
     def _shape_error(self, method: str, path: str, expected: str) -> PlatformError:
         return self._error(
@@ -295,25 +317,60 @@ class HttpPlatform:
         found_name = data.get("evalset_name")
         return RemoteTaskset(id=data["evalset_id"], name=found_name if isinstance(found_name, str) else name)
 
-    def fetch_tasks(self, taskset_id: str) -> tuple[str | None, list[dict[str, Any]]]:
+    def fetch_tasks(
+        self, taskset_id: str, keep: Callable[[dict[str, Any]], Any] | None = None
+    ) -> tuple[str | None, list[Any]]:
         path = f"/tasks/evalsets/{quote(taskset_id, safe='')}/tasks-by-id"
-        data = self._get(path, allow_404=True)
-        if data is None:
+        response, read = self._exchange("GET", path, lambda answer: self._read_tasks(answer, path, keep))
+        if response.status_code == 404:
             return None, []
-        tasks = data.get("tasks") if isinstance(data, dict) else None
-        if isinstance(tasks, dict):
-            records = []
-            for task_id, record in tasks.items():
-                if not isinstance(record, dict):
-                    raise self._shape_error("GET", path, "task records (objects) in 'tasks'")
-                record.setdefault("id", task_id)
-                records.append(record)
-        elif isinstance(tasks, list) and all(isinstance(r, dict) for r in tasks):
-            records = tasks
-        else:
+        self._check(response, "GET", path)
+        data, kept = read
+        if not isinstance(data, dict) or not isinstance(data.get("tasks"), (dict, list)):
             raise self._shape_error("GET", path, "an object with 'tasks' keyed by task id")
         name = data.get("evalset_name")
-        return (name if isinstance(name, str) else None), records
+        return (name if isinstance(name, str) else None), kept
+
+    def _read_tasks(
+        self, response: httpx.Response, path: str, keep: Callable[[dict[str, Any]], Any] | None
+    ) -> tuple[Any, list[Any]]:
+        """Parse a tasks-by-id answer as it arrives: each task record is handed to `keep` and only
+        what it returns (unless None) is held, so a large taskset is never in memory as a whole."""
+        by_id: dict[str, Any] = {}
+        listed: list[Any] = []
+
+        def on_entry(task_id: str | None, record: Any) -> None:
+            if not isinstance(record, dict):
+                raise self._shape_error("GET", path, "task records (objects) in 'tasks'")
+            if task_id is not None:
+                record.setdefault("id", task_id)
+            kept = keep(record) if keep is not None else record
+            if task_id is None:
+                if kept is not None:
+                    listed.append(kept)
+            elif kept is None:
+                by_id.pop(task_id, None)  # a repeated id replaces the earlier record, as in json.loads
+            else:
+                by_id[task_id] = kept
+
+        head: list[str] = []
+        decoder = codecs.getincrementaldecoder("utf-8-sig")()
+
+        def text() -> Iterator[str]:
+            for chunk in response.iter_bytes(STREAM_CHUNK_BYTES):
+                part = decoder.decode(chunk)
+                if not head and part.strip():
+                    head.append(part[:200])
+                yield part
+            yield decoder.decode(b"", final=True)
+
+        try:
+            with paused_gc():
+                data = parse_streaming(text(), "tasks", on_entry)
+        except (ValueError, RecursionError):
+            start = _one_line(head[0], 80) if head else "an empty body"
+            raise self._not_json("GET", path, response.status_code, start) from None
+        return data, list(by_id.values()) or listed
 
     def upload(
         self, name: str, tasks: list[dict[str, Any]], columns: dict[str, Any] | None

@@ -9,7 +9,7 @@ import uuid
 from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from hud_sync_hook.bulk import paused_gc
 from hud_sync_hook.errors import HudSyncError, PlatformError
@@ -208,6 +208,14 @@ class LocalStore:
             if not rows:
                 return []
             return list(json.loads(b"[" + b",".join([record for _, record in rows]) + b"]"))
+
+    def iter_tasks(self, taskset_id: str) -> Iterator[dict[str, Any]]:
+        """The taskset's task records one at a time, read from the database as they are used."""
+        with self._connect() as conn:
+            conn.text_factory = bytes
+            rows = conn.execute("SELECT record FROM tasks WHERE evalset_id = ? ORDER BY rowid", (taskset_id,))
+            for (record,) in rows:
+                yield json.loads(record)
 
     def count_tasks(self, taskset_id: str) -> int:
         with self._connect() as conn:
@@ -415,13 +423,17 @@ class LocalPlatform:
         self._counted()
         return self.store.find_taskset(name)
 
-    def fetch_tasks(self, taskset_id: str) -> tuple[str | None, list[dict[str, Any]]]:
+    def fetch_tasks(
+        self, taskset_id: str, keep: Callable[[dict[str, Any]], Any] | None = None
+    ) -> tuple[str | None, list[Any]]:
         self._counted()
         taskset = self.store.find_taskset(taskset_id)
-        if taskset is None:
+        if taskset is None or not self.store.count_tasks(taskset.id):
             return None, []
-        tasks = self.store.tasks(taskset.id)
-        return (taskset.name, tasks) if tasks else (None, [])
+        if keep is None:
+            return taskset.name, self.store.tasks(taskset.id)
+        kept = (keep(record) for record in self.store.iter_tasks(taskset.id))
+        return taskset.name, [item for item in kept if item is not None]
 
     def upload(
         self, name: str, tasks: list[dict[str, Any]], columns: dict[str, Any] | None

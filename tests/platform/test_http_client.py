@@ -96,6 +96,30 @@ def test_connections_dropped_mid_response_are_retried(tmp_path):
     assert platform.request_count > 6
 
 
+def test_a_streamed_fetch_keeps_only_what_keep_returns_and_restarts_after_a_drop(tmp_path):
+    # 3,000 records make an answer of several chunks, so a drop half-way comes after some records
+    # were already handed to `keep`: the retry must start over, not append to them.
+    tasks = [task(f"t{i:04d}", args={"text": "x" * 150, "i": i}) for i in range(3000)]
+    with start_serve(tmp_path) as server, quick(server.url) as platform:
+        for start in range(0, len(tasks), 1000):
+            taskset_id = platform.upload("big", tasks[start : start + 1000], None).taskset_id
+    handed: list[str] = []
+
+    def keep(record: dict) -> tuple[str, str] | None:
+        handed.append(record["slug"])
+        return None if record["slug"].endswith("7") else (record["slug"], record["id"])
+
+    # Seed 9: the first answer is dropped half-way, the second arrives whole.
+    with start_serve(tmp_path, "--drop-rate", "0.5", "--seed", "9") as server, quick(server.url) as platform:
+        name, kept = platform.fetch_tasks(taskset_id, keep=keep)
+        log = server.stderr_text()
+    assert "(dropped mid-response)" in log
+    assert name == "big"
+    assert [slug for slug, _ in kept] == [t["slug"] for t in tasks if not t["slug"].endswith("7")]
+    assert all(task_id for _, task_id in kept)  # the id (the record's key) is added before `keep`
+    assert len(handed) > len(tasks)  # records of the dropped attempt were handed over, then dropped
+
+
 def test_retry_after_is_honoured(tmp_path):
     # Every answer is a 429; the log says which Retry-After each one carried.
     with start_serve(tmp_path, "--fail-rate", "1", "--fail-status", "429", "--seed", "11") as server:
@@ -168,7 +192,12 @@ class _OddAnswers(BaseHTTPRequestHandler):
     """A server that is not the HUD platform (say, a web page at the wrong --api-url)."""
 
     def do_GET(self) -> None:
-        body = b"<html>hello</html>" if "evalset/" in self.path else b'{"unexpected": true}'
+        records = ",".join(f'"id-{i}": {{"slug": "t{i}", "args": {{}}}}' for i in range(20000))
+        bodies = {
+            "/tasks/evalsets/cut/tasks-by-id": f'{{"tasks": {{{records}'.encode(),
+            "/tasks/evalsets/odd/tasks-by-id": f'{{"tasks": {{{records}, "id-x": [1]}}}}'.encode(),
+        }
+        body = bodies.get(self.path) or (b"<html>hello</html>" if "evalset/" in self.path else b'{"unexpected": true}')
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -188,6 +217,11 @@ def test_answers_that_are_not_the_platform_give_clear_errors():
                 platform.find_taskset("ts")
             with pytest.raises(PlatformError, match="unexpected answer .* expected an object with 'tasks'"):
                 platform.fetch_tasks("x")
+            # Found wrong only after many records were read: still one clear error, not a partial list.
+            with pytest.raises(PlatformError, match=r"not JSON to GET /tasks/evalsets/cut/tasks-by-id \(HTTP 200: \{\"tasks\""):
+                platform.fetch_tasks("cut", keep=lambda record: record["slug"])
+            with pytest.raises(PlatformError, match="expected task records \\(objects\\) in 'tasks'"):
+                platform.fetch_tasks("odd", keep=lambda record: record["slug"])
             with pytest.raises(PlatformError, match="expected a list of environments"):
                 platform.search_envs("x")
     finally:

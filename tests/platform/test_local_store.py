@@ -36,6 +36,15 @@ def test_first_upload_creates_the_taskset_and_counts(tmp_path):
     assert platform.store.taskset_columns(found.id) == {"level": {"type": "text"}}
 
 
+def test_fetch_with_keep_hands_over_each_record_and_drops_none(tmp_path):
+    platform = LocalPlatform(tmp_path / "p.sqlite")
+    result = platform.upload("ts", [task("a"), task("b"), task("c")], None)
+    name, kept = platform.fetch_tasks(result.taskset_id, keep=lambda r: None if r["slug"] == "b" else (r["slug"], r["id"]))
+    assert name == "ts" and [slug for slug, _ in kept] == ["a", "c"] and all(task_id for _, task_id in kept)
+    assert platform.fetch_tasks(result.taskset_id, keep=lambda r: None) == ("ts", [])
+    assert platform.fetch_tasks("00000000-0000-4000-8000-000000000000", keep=lambda r: r) == (None, [])
+
+
 def test_upsert_updates_by_slug_keeps_ids_and_never_deletes(tmp_path):
     platform = LocalPlatform(tmp_path / "p.sqlite")
     first = platform.upload("ts", [task("a"), task("b")], None)

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any, Callable, Iterable, Iterator
 
-_WS = re.compile(r"[ \t\n\r]*")
+_WS = json.decoder.WHITESPACE  # what `raw_decode` itself skips between tokens
 _NUMBER_TAIL = re.compile(r"[0-9.eE+\-]*")
 _DECODER = json.JSONDecoder()
 _END = object()

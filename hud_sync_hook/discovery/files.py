@@ -7,14 +7,13 @@ problem in a repository shows at once.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
 
 from hud_sync_hook.model import Location, Problem, TaskSpec, describe_type, task_from_mapping
 from hud_sync_hook.validate import compact_if_valid
 
-_WS = re.compile(r"[ \t\n\r]*")
+_WS = json.decoder.WHITESPACE  # what the standard decoder skips between tokens
 
 
 def read_task_file(path: Path, shown: str) -> tuple[list[TaskSpec], list[Problem]]:

@@ -19,6 +19,7 @@ from hud_sync_hook.bulk import paused_gc
 from hud_sync_hook.jsonstream import parse_streaming
 from hud_sync_hook.platform.base import RemoteTaskset, UploadResult, is_loopback_host
 
+
 def _loads(data: bytes) -> Any:
     """Parse an answer with the standard library: orjson reads integers beyond 64 bits as floats
     (or refuses them), and such a task would never compare equal to its local copy."""

@@ -7,6 +7,7 @@ then the optional fields as uploaded), which is what `GET /v2/tasksets/{id}/expo
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import uuid
 from contextlib import closing
@@ -186,6 +187,14 @@ class V2Store:
         return None
 
 
+def normalize_name(name: str) -> str:
+    """Environment and project names as the v6 client looks them up: lower-case, spaces and `_`
+    to `-`, only `[a-z0-9-]`, no repeated `-`."""
+    text = name.strip().lower().replace(" ", "-").replace("_", "-")
+    text = re.sub(r"[^a-z0-9-]", "", text)
+    return re.sub(r"-+", "-", text).strip("-")
+
+
 def export_record(task: dict[str, Any]) -> dict[str, Any]:
     """What the export returns for an uploaded item: `env` as its name, `task_id` as `scenario`."""
     record: dict[str, Any] = {"name": task["name"], "env": task["env"]["name"], "scenario": task["task_id"]}
@@ -298,8 +307,6 @@ class LocalPlatformV2:
 
     def search_envs(self, name: str, limit: int = 5) -> list[dict[str, Any]]:
         self._count += 1
-        from hud_sync_hook.platform.http_v2 import normalize_name
-
         items = self.store.registry_page(normalize_name(name), 500, 0)["items"]
         exact = [env for env in items if env["name"] == normalize_name(name)]
         return (exact or items)[:limit]

@@ -50,6 +50,8 @@ class Plan:
     forced: bool = False
     remote_known: bool = True
     plan_hash: str = ""
+    #: the HUD SDK generation the tasks were read as: `v5` or `v6`
+    sdk: str = "v5"
 
     @property
     def to_upload(self) -> list[TaskSpec]:

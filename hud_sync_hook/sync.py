@@ -12,9 +12,11 @@ from typing import Any, Callable, Sequence
 
 from hud_sync_hook.bulk import paused_gc
 from hud_sync_hook.config import ProjectConfig, load_config, save_config
-from hud_sync_hook.discovery import Discovery, discover, find_project_root
+from hud_sync_hook.dialect import Choice, Dialect, choose
+from hud_sync_hook.dialect import get as get_dialect
+from hud_sync_hook.discovery import Discovery, find_project_root
 from hud_sync_hook.errors import HudSyncError, PlatformError
-from hud_sync_hook.model import Problem, TaskSpec, column_definitions, remote_entry
+from hud_sync_hook.model import Problem, TaskSpec, column_definitions
 from hud_sync_hook.plan import EnvMismatch, Plan, build_plan, select_tasks
 from hud_sync_hook.platform.base import Platform, is_uuid
 from hud_sync_hook.validate import validate
@@ -33,10 +35,16 @@ class LocalTasks:
     problems: list[Problem]
     selected: list[TaskSpec]
     filtered_out: set[str]
+    sdk: Choice | None = None
 
     @property
     def all_tasks(self) -> list[TaskSpec]:
         return self.discovery.tasks
+
+    @property
+    def dialect(self) -> Dialect:
+        """The SDK generation these tasks were read as (v5 unless chosen otherwise)."""
+        return get_dialect(self.sdk.name if self.sdk else "v5")
 
 
 def source_folder(source: Path) -> Path:
@@ -61,16 +69,22 @@ def read_local(
     exclude: Sequence[str] = (),
     import_timeout: float = 60.0,
     allow_python: bool = True,
+    sdk: str | None = "auto",
 ) -> LocalTasks:
-    """Discover and validate; raises only for a source that cannot be read at all."""
+    """Discover and validate; raises only for a source that cannot be read at all.
+
+    `sdk` (`auto`, `v5`, `v6`) picks the HUD SDK generation, before anything is imported."""
     base = base or Path.cwd()
     source_path = Path(source)
     with paused_gc(freeze=True):
-        discovery = discover(source_path, base=base, import_timeout=import_timeout, allow_python=allow_python)
         folder = source_folder(source_path.resolve()) if source_path.exists() else base
-        project_root = find_project_root(folder) or folder
         config = load_config(folder, stop=repo_root(folder))
-        problems = list(discovery.problems) + validate(discovery.tasks)
+        chosen = choose(sdk, source_path, config_data=config.data, config_shown=config.shown(), base=base)
+        dialect = get_dialect(chosen.name)
+        config = dialect.adapt_config(config)
+        discovery = dialect.discover(source_path, base=base, import_timeout=import_timeout, allow_python=allow_python)
+        project_root = find_project_root(folder) or folder
+        problems = list(discovery.problems) + dialect.validate(discovery.tasks)
         selected, filtered_out = select_tasks(discovery.tasks, only, exclude)
     if only is not None and not selected and not problems:
         raise HudSyncError(f"--task {only!r} matches no local task; check the slug")
@@ -82,6 +96,7 @@ def read_local(
         problems=problems,
         selected=selected,
         filtered_out=filtered_out,
+        sdk=chosen,
     )
 
 
@@ -123,6 +138,9 @@ def plan_against(
     force: bool = False,
 ) -> Plan:
     """Resolve the taskset on the platform and diff the selected local tasks against it."""
+    dialect = local.dialect
+    dialect.before_plan(platform, local)
+    remote_entry = dialect.remote_entry
     stored = local.config.taskset_id
     records: list[tuple[str, bytes]] = []
     name = ref.name
@@ -159,6 +177,7 @@ def plan_against(
             force=force,
             filtered_out=local.filtered_out,
         )
+    plan.sdk = dialect.name
     if stored and stored != taskset_id:
         plan.switching_from = stored
     plan.skipped = list(local.discovery.skipped)

@@ -26,6 +26,13 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, with_taskset: bool 
         metavar="SECONDS",
         help="give up importing a Python task file after this long (default: 60)",
     )
+    parser.add_argument(
+        "--sdk",
+        choices=("auto", "v5", "v6"),
+        default="auto",
+        help="HUD SDK generation of the tasks: v5 (hud-python 0.5), v6 (hud 0.6), or auto to decide "
+        "from .hud/config.json, the task files and the installed SDK (default: auto)",
+    )
 
 
 def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,8 +64,9 @@ def api_url(args: argparse.Namespace) -> str:
     return args.api_url or os.environ.get("HUD_API_URL") or DEFAULT_API_URL
 
 
-def open_platform_for(args: argparse.Namespace, project_root: Path | None):
-    """The platform the arguments name; the API key is required for anything but `local`."""
+def open_platform_for(args: argparse.Namespace, project_root: Path | None, dialect=None):
+    """The platform the arguments name, spoken in `dialect`'s API (v5 unless given); the API key
+    is required for anything but `local`."""
     from hud_sync_hook.config import find_api_key
     from hud_sync_hook.platform import open_platform
 
@@ -72,7 +80,8 @@ def open_platform_for(args: argparse.Namespace, project_root: Path | None):
                 "(or use --api-url local to try the local platform)"
             )
         output.register_secret(key)
-    return open_platform(url, key, project_root=project_root, timeout=getattr(args, "timeout", 30.0))
+    opener = dialect.open_platform if dialect is not None else open_platform
+    return opener(url, key, project_root=project_root, timeout=getattr(args, "timeout", 30.0))
 
 
 def write_out(path: str, text: str) -> None:

@@ -25,7 +25,7 @@ def confirm(question: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hud_sync_hook.sync import apply_plan, remember_taskset
+    from hud_sync_hook.sync import apply_plan
 
     if args.batch_size < 1:
         raise HudSyncError("--batch-size must be at least 1")
@@ -50,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
         )
         if outcome.taskset_id:
             try:
-                if remember_taskset(local, outcome.taskset_id, plan.taskset_name):
-                    print(f"Stored tasksetId {outcome.taskset_id} in {local.config.shown()}")
+                if local.dialect.remember_taskset(local, outcome.taskset_id, plan.taskset_name):
+                    print(f"Stored the taskset id {outcome.taskset_id} in {local.config.shown()}")
             except HudSyncError as err:
                 output.warning(f"uploaded, but could not store the taskset id: {err}")
         if outcome.error is not None:

@@ -40,6 +40,7 @@ def prepare(args: argparse.Namespace) -> Planned | int:
         only=args.only,
         exclude=args.exclude,
         import_timeout=args.import_timeout,
+        sdk=args.sdk,
     )
     if local.problems:
         print_problems(local.problems, local.discovery.skipped)
@@ -49,7 +50,7 @@ def prepare(args: argparse.Namespace) -> Planned | int:
         print_problems([], local.discovery.skipped)
         raise HudSyncError(no_tasks_message(local))
     ref = choose_taskset(args.taskset, args.taskset_id, local.config)
-    platform = open_platform_for(args, local.project_root)
+    platform = open_platform_for(args, local.project_root, local.dialect)
     plan = plan_against(platform, local, ref, force=args.force)
     mismatches, warning = env_mismatches(platform, local)
     plan.env_mismatches = mismatches

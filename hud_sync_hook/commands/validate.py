@@ -20,13 +20,14 @@ def run(args: argparse.Namespace) -> int:
     from hud_sync_hook.commands.plan import no_tasks_message
     from hud_sync_hook.sync import read_local
 
-    local = read_local(args.source, import_timeout=args.import_timeout)
+    local = read_local(args.source, import_timeout=args.import_timeout, sdk=args.sdk)
     found = local.discovery.tasks
     if args.format == "json":
         from hud_sync_hook.render.json_plan import _problem
 
         json.dump(
             {
+                "sdk": local.dialect.name,
                 "tasks": len(found),
                 "files": local.discovery.files,
                 "problems": [_problem(p) for p in local.problems],
@@ -44,5 +45,5 @@ def run(args: argparse.Namespace) -> int:
     if not found:
         raise HudSyncError(no_tasks_message(local))
     files = len(local.discovery.files)
-    print(f"{len(found)} task(s) valid in {files} file(s)")
+    print(f"{len(found)} task(s) valid in {files} file(s), read as {local.dialect.label}")
     return 0

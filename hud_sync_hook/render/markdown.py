@@ -12,6 +12,7 @@ import re
 from typing import Iterable, Sequence
 
 from hud_sync_hook.plan import Plan
+from hud_sync_hook.render.text import sdk_line
 
 DEFAULT_LIMIT = 60_000
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
@@ -148,6 +149,7 @@ def render_markdown(
     name = escape(plan.taskset_name or plan.taskset_id or "?")
     head: list[str] = [f"### {title or 'HUD taskset plan'}: {name}\n"]
     head.extend(f"{line}\n" for line in preamble)
+    head.append(f"Tasks read as {sdk_line(plan)}.\n")
     if plan.remote_known:
         head.append(f"**{plan.summary()}**" + (f", {len(plan.renames)} probable renames" if plan.renames else "") + "\n")
         if not plan.taskset_exists:

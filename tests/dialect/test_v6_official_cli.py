@@ -1,0 +1,118 @@
+"""The differential test for v6: the official `hud` 0.6.21 CLI and hud-sync-hook against the same
+`hud-sync-hook serve`, over seeded random sets written as JSONL and as a `tasks.py`.
+
+What either tool uploads, the other finds unchanged; one mutated field is one update for both.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hud_sync_hook.dialect.v6_model import default_slug
+from tests.dialect.v6_rows import rows
+from tests.helpers.oracle_v6 import needs_oracle, oracle_dir, run_official
+from tests.helpers.repo import REPO_ROOT, make_repo, run_cli
+from tests.helpers.secrets import HUD_API_KEY
+from tests.helpers.serve import start_serve
+
+pytestmark = needs_oracle
+KEY = HUD_API_KEY
+
+
+def official_plan(project: Path, home: Path, url: str, taskset: str, source: str) -> dict:
+    proc = run_official("sync", "tasks", taskset, source, "--dry-run", "--json", cwd=project, home=home, url=url, key=KEY)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads(proc.stdout[proc.stdout.index("{\n") :])
+
+
+def our_plan(project: Path, url: str, taskset: str, source: str, *, python: str | None = None) -> dict:
+    if python is None:
+        proc = run_cli("plan", source, taskset, "--api-url", url, "--format", "json", cwd=project, env={"HUD_API_KEY": KEY})
+    else:  # under the interpreter where the v6 SDK is installed, as its users run it
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(project), "HUD_API_KEY": KEY, "PYTHONPATH": str(REPO_ROOT)}
+        proc = subprocess.run(
+            [python, "-m", "hud_sync_hook", "plan", source, taskset, "--api-url", url, "--format", "json"],
+            cwd=project, env=env, capture_output=True, text=True, timeout=180,
+        )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout)
+
+
+def write_jsonl(path: Path, sample: list[dict]) -> None:
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in sample), encoding="utf-8")
+
+
+def write_tasks_py(path: Path, sample: list[dict]) -> None:
+    """The rows as `Task` objects of the real SDK, one assignment per task."""
+    lines = ["import json", "from hud.eval import Task", ""]
+    for i, row in enumerate(sample):
+        lines.append(f"task_{i:04d} = Task(**json.loads({json.dumps(row)!r}))")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("form", ["jsonl", "py"])
+def test_both_tools_agree_in_both_directions(tmp_path: Path, form: str):
+    sample = rows(seed=611 if form == "jsonl" else 612, count=60)
+    project = tmp_path / "proj"
+    make_repo(project, {})
+    source = "tasks.jsonl" if form == "jsonl" else "tasks.py"
+    (write_jsonl if form == "jsonl" else write_tasks_py)(project / source, sample)
+    python = None if form == "jsonl" else str(oracle_dir() / "bin" / "python")
+    home = tmp_path / "home"
+    with start_serve(tmp_path, "--api-key", KEY) as server:
+        url = server.url
+        # official uploads, we find everything unchanged
+        done = run_official("sync", "tasks", "alpha", source, "--yes", "--json", cwd=project, home=home, url=url, key=KEY)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        ours = our_plan(project, url, "alpha", source, python=python)
+        assert ours["sdk"] == "v6"
+        assert ours["counts"] == {"create": 0, "update": 0, "unchanged": 60, "remote_only": 0, "renames": 0}
+
+        # one mutated field: one update for both
+        sample[17] = {**sample[17], "columns": {**(sample[17].get("columns") or {}), "mutated": True}}
+        (write_jsonl if form == "jsonl" else write_tasks_py)(project / source, sample)
+        official = official_plan(project, home, url, "alpha", source)
+        assert (official["create_count"], official["update_count"], official["unchanged_count"]) == (0, 1, 59)
+        ours = our_plan(project, url, "alpha", source, python=python)
+        assert [t["slug"] for t in ours["update"]] == [sample[17].get("slug") or default_slug(sample[17]["id"], sample[17]["args"])]
+        assert ours["counts"]["unchanged"] == 59 and ours["counts"]["create"] == 0
+
+        # we upload a new taskset, the official client finds everything unchanged
+        if python is None:
+            applied = run_cli("apply", source, "beta", "--api-url", url, "--yes", cwd=project, env={"HUD_API_KEY": KEY})
+        else:
+            env = {"PATH": "/usr/bin:/bin", "HOME": str(project), "HUD_API_KEY": KEY, "PYTHONPATH": str(REPO_ROOT)}
+            applied = subprocess.run(
+                [python, "-m", "hud_sync_hook", "apply", source, "beta", "--api-url", url, "--yes"],
+                cwd=project, env=env, capture_output=True, text=True, timeout=180,
+            )
+        assert applied.returncode == 0, applied.stderr[-3000:]
+        official = official_plan(project, home, url, "beta", source)
+        assert (official["create_count"], official["update_count"], official["unchanged_count"]) == (0, 0, 60)
+        # and its requests were the /v2 ones, with a Bearer key only (the log never holds the key)
+        log = server.stderr_text()
+        assert "POST /v2/tasks/upload 200" in log and KEY not in log
+
+
+def test_v5_and_v6_tasksets_live_in_one_store(tmp_path: Path):
+    project = tmp_path / "proj"
+    make_repo(project, {})
+    v6 = project / "v6"
+    v6.mkdir()
+    write_jsonl(v6 / "tasks.jsonl", rows(seed=5, count=3))
+    v5 = project / "v5"
+    v5.mkdir()
+    write_jsonl(v5 / "tasks.jsonl", [{"slug": "a", "env": {"name": "letters"}, "scenario": "letters:count", "args": {}}])
+    home = tmp_path / "home"
+    with start_serve(tmp_path, "--api-key", KEY) as server:
+        for folder in ("v5", "v6"):
+            applied = run_cli("apply", f"{folder}/tasks.jsonl", "shared-name", "--api-url", server.url, "--yes", cwd=project, env={"HUD_API_KEY": KEY})
+            assert applied.returncode == 0, applied.stderr
+        official = official_plan(v6, home, server.url, "shared-name", "tasks.jsonl")
+        assert (official["create_count"], official["unchanged_count"]) == (0, 3)
+        v5_plan = run_cli("plan", "v5/tasks.jsonl", "shared-name", "--api-url", server.url, "--format", "json", cwd=project, env={"HUD_API_KEY": KEY})
+        assert json.loads(v5_plan.stdout)["counts"]["unchanged"] == 1 and json.loads(v5_plan.stdout)["sdk"] == "v5"

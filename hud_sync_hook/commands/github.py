@@ -224,6 +224,7 @@ class ActionRun:
                 exclude=self.inputs.exclude,
                 import_timeout=self.import_timeout,
                 allow_python=allow_python,
+                sdk=self.inputs.sdk,
             )
             with summary.commands_stopped():
                 for name in local.discovery.files:
@@ -245,6 +246,7 @@ class ActionRun:
         plan = offline_plan([t for t in local.selected if isinstance(t.slug, str)], taskset_name=name if isinstance(name, str) else None)
         plan.problems = list(local.problems)
         plan.skipped = list(local.discovery.skipped)
+        plan.sdk = local.dialect.name
         if note:
             plan.notes.append(note)
         return plan
@@ -276,14 +278,13 @@ class ActionRun:
             self.plan = self._offline(local, NO_KEY)
             summary.notice(NO_KEY + "; ran offline validation only", title="No HUD API key")
             return 0
-        from hud_sync_hook.platform import open_platform
         from hud_sync_hook.sync import choose_taskset, env_mismatches, plan_against
 
         try:
             with summary.group("Plan against the HUD platform"):
                 print(output.mask(f"platform: {inputs.hud_api_url}"))
                 ref = choose_taskset(inputs.taskset, inputs.taskset_id, local.config)
-                self.platform = open_platform(inputs.hud_api_url, inputs.hud_api_key, project_root=local.project_root)
+                self.platform = local.dialect.open_platform(inputs.hud_api_url, inputs.hud_api_key, project_root=local.project_root)
                 plan = plan_against(self.platform, local, ref, force=inputs.force)
                 mismatches, warning = env_mismatches(self.platform, local)
                 plan.env_mismatches = mismatches
@@ -531,7 +532,7 @@ class ActionRun:
     def _upload_checked(self, number: int | None, found) -> int:
         from hud_sync_hook.github import summary
         from hud_sync_hook.render.markdown import escape
-        from hud_sync_hook.sync import apply_plan, remember_taskset
+        from hud_sync_hook.sync import apply_plan
 
         plan, run = self.plan, self.event.run_label
         reviewed = found.header.plan_hash if found is not None and found.header.plan_hash else None
@@ -570,7 +571,7 @@ class ActionRun:
         if outcome.taskset_id:
             self.status.taskset_id = outcome.taskset_id
             try:
-                if remember_taskset(self.local, outcome.taskset_id, plan.taskset_name):
+                if self.local.dialect.remember_taskset(self.local, outcome.taskset_id, plan.taskset_name):
                     self._hand_back(self.local.config.path.parent, self.local.config.path)
             except HudSyncError as err:
                 output.warning(f"uploaded, but could not store the taskset id: {err}")

@@ -58,6 +58,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--import-timeout", type=float, default=60.0, metavar="SECONDS",
         help="give up importing a Python task file after this long (default: 60)",
     )
+    parser.add_argument(
+        "--sdk", choices=("auto", "v5", "v6"), default="auto",
+        help="HUD SDK generation of the tasks: v5 (hud-python 0.5), v6 (hud 0.6), or auto (default)",
+    )
     # What `plan.show` reads: the hook always prints the text rendering to the terminal.
     parser.set_defaults(format="text", out=None)
 
@@ -254,7 +258,7 @@ def validate_commit(repo, check: Check, args: argparse.Namespace) -> bool:
     short = check.commit[:12]
     with githelp.tree_of(repo, check.commit, also_check=read_directly(check.settings.source)) as where, \
             _working_directory(where):
-        local = read_local(check.settings.source or ".", import_timeout=args.import_timeout)
+        local = read_local(check.settings.source or ".", import_timeout=args.import_timeout, sdk=getattr(args, "sdk", "auto"))
         if local.problems:
             print_problems(local.problems, local.discovery.skipped)
             output.error(
@@ -284,8 +288,9 @@ def validate_commit(repo, check: Check, args: argparse.Namespace) -> bool:
     return True
 
 
-def open_platform_quickly(settings: Settings, root, project_dir: str):
-    """The platform, with a short timeout and one retry; or a reason why the plan is skipped."""
+def open_platform_quickly(settings: Settings, root, project_dir: str, dialect=None):
+    """The platform (spoken in `dialect`'s API, v5 unless given), with a short timeout and one
+    retry; or a reason why the plan is skipped."""
     from hud_sync_hook import output
     from hud_sync_hook.commands._common import DEFAULT_API_URL
 
@@ -293,18 +298,21 @@ def open_platform_quickly(settings: Settings, root, project_dir: str):
     if url == "local" or url.startswith("local:"):
         from hud_sync_hook.platform import open_platform
 
+        opener = dialect.open_platform if dialect is not None else open_platform
         # `local` lives under the real project root, not under a temporary export of it.
-        return open_platform(url, None, project_root=root / project_dir), None
+        return opener(url, None, project_root=root / project_dir), None
     from hud_sync_hook.config import find_api_key
 
     key = find_api_key(root)
     if not key:
         return None, "no HUD API key (set HUD_API_KEY, or put HUD_API_KEY=... in ./.env or ~/.hud/.env)"
     output.register_secret(key)
-    from hud_sync_hook.platform.http import HttpPlatform
+    from hud_sync_hook.platform import open_platform
 
     timeout = settings.timeout
-    return HttpPlatform(url, key, timeout=timeout, max_attempts=2, max_retry_seconds=timeout), None
+    platform = (dialect.open_platform if dialect is not None else open_platform)(url, key, timeout=timeout)
+    platform.max_attempts, platform.max_retry_seconds = 2, timeout
+    return platform, None
 
 
 def plan_commit(check: Check, args: argparse.Namespace, root) -> int:
@@ -319,7 +327,7 @@ def plan_commit(check: Check, args: argparse.Namespace, root) -> int:
     platform, reason = None, check.skip_reason
     if reason is None:
         try:
-            platform, reason = open_platform_quickly(check.settings, root, check.project_dir)
+            platform, reason = open_platform_quickly(check.settings, root, check.project_dir, check.local.dialect)
         except HudSyncError as err:  # a URL or key the platform client refuses: the plan, not the push, stops
             reason = str(err)
     if platform is None:

@@ -87,6 +87,7 @@ class Inputs:
     fail_on_changes: bool = False
     install: str | None = None
     allow_untrusted_code: bool = False
+    sdk: str = "auto"
 
     def __repr__(self) -> str:  # never show the secrets, even in a traceback
         return (
@@ -114,6 +115,7 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         fail_on_changes=_flag(env, "fail-on-changes", False),
         install=input_value(env, "install") or None,
         allow_untrusted_code=_flag(env, "allow-untrusted-code", False),
+        sdk=_choice(env, "sdk", ("auto", "v5", "v6"), "auto"),
     )
 
 

@@ -26,6 +26,10 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, with_taskset: bool 
         metavar="SECONDS",
         help="give up importing a Python task file after this long (default: 60)",
     )
+    add_sdk_argument(parser)
+
+
+def add_sdk_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sdk",
         choices=("auto", "v5", "v6"),
@@ -33,6 +37,15 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, with_taskset: bool 
         help="HUD SDK generation of the tasks: v5 (hud-python 0.5), v6 (hud 0.6), or auto to decide "
         "from .hud/config.json, the task files and the installed SDK (default: auto)",
     )
+
+
+def project_dialect(args: argparse.Namespace, folder: Path, config):
+    """The SDK generation of the project in `folder` (from --sdk, its config and files) and the
+    config as that generation reads it."""
+    from hud_sync_hook.dialect import choose, get
+
+    dialect = get(choose(args.sdk, folder, config_data=config.data, config_shown=config.shown()).name)
+    return dialect, dialect.adapt_config(config)
 
 
 def add_plan_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hud_sync_hook.commands._common import add_api_arguments, open_platform_for
+from hud_sync_hook.commands._common import add_api_arguments, add_sdk_argument, open_platform_for, project_dialect
 from hud_sync_hook.errors import HudSyncError
 from hud_sync_hook.platform.base import is_uuid
 
@@ -13,6 +13,7 @@ from hud_sync_hook.platform.base import is_uuid
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("env", metavar="NAME|ID", help="environment name (exact, else a unique substring) or registry id")
     parser.add_argument("--dir", default=".", help="project folder whose .hud/config.json to update (default: .)")
+    add_sdk_argument(parser)
     add_api_arguments(parser)
 
 
@@ -36,19 +37,19 @@ def resolve_env(platform, wanted: str) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hud_sync_hook.config import load_config, save_config
+    from hud_sync_hook.config import load_config
     from hud_sync_hook.discovery import find_project_root
     from hud_sync_hook.sync import repo_root
 
     folder = Path(args.dir).resolve()
     if not folder.is_dir():
         raise HudSyncError("is not a folder", file=args.dir)
-    config = load_config(folder, stop=repo_root(folder))
-    platform = open_platform_for(args, find_project_root(folder) or folder)
+    dialect, config = project_dialect(args, folder, load_config(folder, stop=repo_root(folder)))
+    platform = open_platform_for(args, find_project_root(folder) or folder, dialect)
     try:
         env = resolve_env(platform, args.env)
+        dialect.link_env(config, platform, env)
     finally:
         platform.close()
-    save_config(config, {"registryId": env["id"], "registryName": env.get("name")})
     print(f"Linked environment '{env.get('name')}' ({env['id']}) in {config.shown()}")
     return 0

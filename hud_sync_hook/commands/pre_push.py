@@ -58,10 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--import-timeout", type=float, default=60.0, metavar="SECONDS",
         help="give up importing a Python task file after this long (default: 60)",
     )
-    parser.add_argument(
-        "--sdk", choices=("auto", "v5", "v6"), default="auto",
-        help="HUD SDK generation of the tasks: v5 (hud-python 0.5), v6 (hud 0.6), or auto (default)",
-    )
+    from hud_sync_hook.commands._common import add_sdk_argument
+
+    add_sdk_argument(parser)
     # What `plan.show` reads: the hook always prints the text rendering to the terminal.
     parser.set_defaults(format="text", out=None)
 

@@ -51,6 +51,10 @@ class Dialect:
     before_plan: Callable[[Any, Any], None]
     #: (local tasks, taskset id, name) -> whether `.hud/config.json` changed, after an upload
     remember_taskset: Callable[[Any, Any, Any], bool]
+    #: (remote task records, output path) -> None: `export` in this generation's row shape
+    write_export: Callable[[list[dict[str, Any]], Path], None]
+    #: (config, platform, environment) -> None: store the linked environment (`link-env`)
+    link_env: Callable[[Any, Any, dict[str, Any]], None]
 
 
 def get(name: str) -> Dialect:

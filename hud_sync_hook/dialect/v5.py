@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hud_sync_hook.commands.export import write_tasks
+from hud_sync_hook.config import save_config
 from hud_sync_hook.dialect import LABELS, Dialect
 from hud_sync_hook.discovery import DATA_NAMES, discover, python_groups
 from hud_sync_hook.model import remote_entry, task_from_mapping
@@ -19,6 +21,10 @@ def unchanged(config: Any) -> Any:
 
 def nothing_before_plan(platform: Any, local: Any) -> None:
     """v5 asks the platform nothing before planning."""
+
+
+def link_env(config: Any, platform: Any, env: dict[str, Any]) -> None:
+    save_config(config, {"registryId": env["id"], "registryName": env.get("name")})
 
 
 def config_ids(data: dict[str, Any]) -> tuple[Any, Any]:
@@ -39,4 +45,6 @@ DIALECT = Dialect(
     adapt_config=unchanged,
     before_plan=nothing_before_plan,
     remember_taskset=remember_taskset,
+    write_export=write_tasks,
+    link_env=link_env,
 )

@@ -294,6 +294,38 @@ def before_plan(platform: Any, local: Any) -> None:
     check_scope(local.config, platform)
 
 
+def link_env(config: V6ProjectConfig, platform: Any, env: dict[str, Any]) -> None:
+    """`registry_id` in the v6 schema, under the current scope, as `hud sync env` stores it."""
+    check_scope(config, platform)
+    write_config(config, {"registry_id": env["id"]})
+
+
+def write_export(records: list[dict[str, Any]], out: Path) -> None:
+    """The taskset as the v6 SDK exports it, byte for byte: portable rows (`env`, `id`, `args`,
+    `slug`, ...) in .json or .jsonl, or a spreadsheet with one `arg:` column per argument."""
+    import csv
+
+    from hud_sync_hook.dialect.v6_model import dump_row, remote_row
+
+    rows = [dump_row(remote_row(record), with_slug=True) for record in records]
+    suffix = out.suffix.lower()
+    if suffix == ".json":
+        out.write_text(json.dumps(rows, indent=2, default=str) + "\n", encoding="utf-8")
+    elif suffix == ".jsonl":
+        out.write_text("".join(json.dumps(row, default=str) + "\n" for row in rows), encoding="utf-8")
+    elif suffix == ".csv":
+        arg_keys = sorted({key for row in rows for key in row.get("args") or {}})
+        with out.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["slug", "id", "env", *(f"arg:{k}" for k in arg_keys)])
+            writer.writeheader()
+            for row in rows:
+                args = row.get("args") or {}
+                cells = {f"arg:{k}": json.dumps(args[k], default=str) if isinstance(args.get(k), (dict, list)) else args.get(k) for k in arg_keys}
+                writer.writerow({"slug": row.get("slug"), "id": row.get("id"), "env": row.get("env"), **cells})
+    else:
+        raise HudSyncError(f"unsupported export format '{suffix or out.name}'; use .json, .jsonl or .csv", file=str(out))
+
+
 DIALECT = Dialect(
     name="v6",
     label=LABELS["v6"],
@@ -308,4 +340,6 @@ DIALECT = Dialect(
     adapt_config=as_v6_config,
     before_plan=before_plan,
     remember_taskset=remember_taskset,
+    write_export=write_export,
+    link_env=link_env,
 )

@@ -116,3 +116,38 @@ def test_v5_and_v6_tasksets_live_in_one_store(tmp_path: Path):
         assert (official["create_count"], official["unchanged_count"]) == (0, 3)
         v5_plan = run_cli("plan", "v5/tasks.jsonl", "shared-name", "--api-url", server.url, "--format", "json", cwd=project, env={"HUD_API_KEY": KEY})
         assert json.loads(v5_plan.stdout)["counts"]["unchanged"] == 1 and json.loads(v5_plan.stdout)["sdk"] == "v5"
+
+
+def test_export_and_link_env_write_what_the_official_client_writes(tmp_path: Path):
+    registry = [{"id": "7f3c2a9e-1b2d-4c5e-8f90-123456789abc", "name": "letters", "scenarios": ["count", "checkout", "t", "v"]}]
+    (tmp_path / "registry.json").write_text(json.dumps(registry))
+    sample = [dict(row, env="letters") for row in rows(seed=77, count=12)]
+    for row in sample:
+        if "verifier" in row:
+            row["verifier"] = {**row["verifier"], "env": "letters"}
+    ours_dir, theirs_dir = tmp_path / "ours", tmp_path / "theirs"
+    for folder in (ours_dir, theirs_dir):
+        make_repo(folder, {})
+        write_jsonl(folder / "tasks.jsonl", sample)
+    home = tmp_path / "home"
+    with start_serve(tmp_path, "--api-key", KEY, "--registry", str(tmp_path / "registry.json")) as server:
+        url = server.url
+        done = run_official("sync", "tasks", "exported", "tasks.jsonl", "--yes", cwd=theirs_dir, home=home, url=url, key=KEY)
+        assert done.returncode == 0, done.stdout[-2000:]
+        for suffix in ("json", "jsonl", "csv"):
+            theirs = run_official("sync", "tasks", "exported", "--export", f"out.{suffix}", cwd=theirs_dir, home=home, url=url, key=KEY)
+            assert theirs.returncode == 0, theirs.stdout[-2000:]
+            ours = run_cli("export", "exported", "--out", f"out.{suffix}", "--sdk", "v6", "--api-url", url, cwd=ours_dir, env={"HUD_API_KEY": KEY})
+            assert ours.returncode == 0, ours.stderr
+            assert (ours_dir / f"out.{suffix}").read_bytes() == (theirs_dir / f"out.{suffix}").read_bytes()
+
+        linked = run_official("sync", "env", "Letters", "--yes", cwd=theirs_dir, home=home, url=url, key=KEY)
+        assert linked.returncode == 0, linked.stdout[-2000:]
+        (ours_dir / ".hud").mkdir(exist_ok=True)
+        (ours_dir / ".hud" / "config.json").write_text(json.dumps({"version": 1}))
+        mine = run_cli("link-env", "Letters", "--api-url", url, cwd=ours_dir, env={"HUD_API_KEY": KEY})
+        assert mine.returncode == 0, mine.stderr
+        ours_config = json.loads((ours_dir / ".hud" / "config.json").read_text())
+        theirs_config = json.loads((theirs_dir / ".hud" / "config.json").read_text())
+        assert ours_config["registry_id"] == theirs_config["registry_id"] == registry[0]["id"]
+        assert ours_config["scope"] == theirs_config["scope"]

@@ -54,6 +54,12 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", dest="only", metavar="SLUG", help="only this task")
     parser.add_argument("--exclude", action="append", default=[], metavar="SLUG", help="leave this task out (repeatable)")
     parser.add_argument("--force", action="store_true", help="upload every task, changed or not")
+    parser.add_argument(
+        "--project",
+        metavar="NAME|ID",
+        help="v6: the project new tasksets go to (default: project_id in .hud/config.json, "
+        "$HUD_DEFAULT_PROJECT, else the team's default)",
+    )
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="how to show the plan")
     parser.add_argument("--out", metavar="FILE", help="also write the rendered plan to FILE")
     add_api_arguments(parser)

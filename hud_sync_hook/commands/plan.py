@@ -51,6 +51,7 @@ def prepare(args: argparse.Namespace) -> Planned | int:
         raise HudSyncError(no_tasks_message(local))
     ref = choose_taskset(args.taskset, args.taskset_id, local.config)
     platform = open_platform_for(args, local.project_root, local.dialect)
+    platform.project_ref = getattr(args, "project", None)
     plan = plan_against(platform, local, ref, force=args.force)
     mismatches, warning = env_mismatches(platform, local)
     plan.env_mismatches = mismatches

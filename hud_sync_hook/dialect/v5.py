@@ -8,6 +8,7 @@ from typing import Any
 from hud_sync_hook.commands.export import write_tasks
 from hud_sync_hook.config import save_config
 from hud_sync_hook.dialect import LABELS, Dialect
+from hud_sync_hook.errors import HudSyncError
 from hud_sync_hook.discovery import DATA_NAMES, discover, python_groups
 from hud_sync_hook.model import remote_entry, task_from_mapping
 from hud_sync_hook.platform import open_platform
@@ -20,7 +21,9 @@ def unchanged(config: Any) -> Any:
 
 
 def nothing_before_plan(platform: Any, local: Any) -> None:
-    """v5 asks the platform nothing before planning."""
+    """v5 asks the platform nothing before planning; it has no projects."""
+    if getattr(platform, "project_ref", None):
+        raise HudSyncError("--project is for HUD SDK v6 projects (the v5 API has no projects); leave it out, or pass --sdk v6")
 
 
 def link_env(config: Any, platform: Any, env: dict[str, Any]) -> None:

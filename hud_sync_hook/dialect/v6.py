@@ -199,6 +199,7 @@ class V6ProjectConfig(ProjectConfig):
     naming the platform origin and the user and team that wrote it."""
 
     current_scope: dict[str, str] | None = None
+    project_flag: str | None = None
 
     @property
     def taskset_id(self) -> str | None:
@@ -283,15 +284,35 @@ def write_config(config: V6ProjectConfig, changes: dict[str, Any]) -> bool:
 
 
 def remember_taskset(local: Any, taskset_id: str | None, name: str | None) -> bool:
-    """After an upload: store the taskset id when none was stored (the SDK's rule without `--link`)."""
+    """After an upload: store the taskset id when none was stored and no --project was given (the
+    SDK's rule without `--link`)."""
     config = local.config
-    if not taskset_id or config.taskset_id:
+    if not taskset_id or config.taskset_id or config.project_flag:
         return False
     return write_config(config, {"taskset_id": taskset_id})
 
 
 def before_plan(platform: Any, local: Any) -> None:
+    """auth/me and the scope check, then the project: `--project`, else `project_id` in the config,
+    else `HUD_DEFAULT_PROJECT`, else the team's default (none sent)."""
     check_scope(local.config, platform)
+    choose_project(platform, local.config)
+
+
+def choose_project(platform: Any, config: V6ProjectConfig) -> None:
+    flag = getattr(platform, "project_ref", None)
+    config.project_flag = flag
+    for ref, origin in ((flag, "--project"), (config.project_id, config.shown()), (os.environ.get("HUD_DEFAULT_PROJECT"), "HUD_DEFAULT_PROJECT")):
+        if not ref:
+            continue
+        found = platform.resolve_project(ref)
+        if not found:
+            raise HudSyncError(f"no project {ref!r} on the platform (from {origin}); check the name or id")
+        if len(found) > 1:
+            ids = ", ".join(str(p.get("id")) for p in found)
+            raise HudSyncError(f"{len(found)} projects are named {ref!r} (from {origin}); pass an id instead: {ids}")
+        platform.project_id = found[0]["id"]
+        return
 
 
 def link_env(config: V6ProjectConfig, platform: Any, env: dict[str, Any]) -> None:

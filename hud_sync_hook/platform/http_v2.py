@@ -25,6 +25,7 @@ class HttpPlatformV2(HttpPlatform):
         self._client.base_url = self.base_url + "/v2"
         self._client.headers.pop("X-API-Key", None)
         self.project_id: str | None = None
+        self.project_ref: str | None = None
         self._known_ids: dict[str, str] = {}
 
     def __repr__(self) -> str:
@@ -130,12 +131,10 @@ class HttpPlatformV2(HttpPlatform):
         """The v6 API has no template listing: the platform checks `(env, task_id)` on upload."""
         return []
 
-    def resolve_project(self, ref: str) -> dict[str, Any] | None:
-        """`--project` by id or by name (normalised); None when nothing matches."""
+    def resolve_project(self, ref: str) -> list[dict[str, Any]]:
+        """The projects `--project REF` names: by id, or by exact normalised name."""
         if is_uuid(ref):
             data = self._get(f"/projects/{quote(ref, safe='')}", allow_404=True)
-            return data if isinstance(data, dict) else None
+            return [data] if isinstance(data, dict) and isinstance(data.get("id"), str) else []
         wanted = normalize_name(ref)
-        items = self._items("/projects", {"search": wanted, "limit": LIST_LIMIT})
-        matches = [p for p in items if p["name"] == wanted or p["name"] == ref]
-        return matches[0] if matches else None
+        return [p for p in self._items("/projects", {"search": wanted, "limit": LIST_LIMIT}) if p["name"] == wanted]

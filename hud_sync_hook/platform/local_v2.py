@@ -263,6 +263,7 @@ class LocalPlatformV2:
     def __init__(self, path: str | Path, *, registry: Sequence[dict[str, Any]] | None = None) -> None:
         self.store = V2Store(LocalStore(path, registry=registry))
         self.project_id: str | None = None
+        self.project_ref: str | None = None
         self._count = 0
 
     def __repr__(self) -> str:
@@ -314,9 +315,10 @@ class LocalPlatformV2:
     def env_scenarios(self, env_name: str) -> list[str]:
         return []
 
-    def resolve_project(self, ref: str) -> dict[str, Any] | None:
+    def resolve_project(self, ref: str) -> list[dict[str, Any]]:
+        """The local platform has no projects."""
         self._count += 1
-        return None
+        return []
 
     def close(self) -> None:
         """Nothing to release: every store call opens its own connection."""

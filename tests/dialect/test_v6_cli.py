@@ -112,3 +112,13 @@ def test_mixing_generations_is_one_clear_error(tmp_path: Path):
     proc = run_cli("validate", ".", cwd=project)
     assert proc.returncode == 1
     assert "mixes two HUD SDK generations: v5 in old.py; v6 in new.py" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_project_that_does_not_exist_is_an_error_and_v5_has_none(tmp_path: Path):
+    project = tmp_path / "proj"
+    make_repo(project, {"tasks.jsonl": jsonl(V6_ROWS)})
+    proc = run_cli("plan", "tasks.jsonl", "s", "--api-url", "local", "--project", "Research Team", cwd=project)
+    assert proc.returncode == 1 and "no project 'Research Team' on the platform (from --project)" in proc.stderr
+    (project / "v5.jsonl").write_text(jsonl([{"slug": "a", "env": {"name": "e"}, "scenario": "e:t", "args": {}}]))
+    proc = run_cli("plan", "v5.jsonl", "s", "--api-url", "local", "--project", "x", cwd=project)
+    assert proc.returncode == 1 and "--project is for HUD SDK v6 projects" in proc.stderr

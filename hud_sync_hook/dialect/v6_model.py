@@ -210,10 +210,8 @@ def _row_problems(row: Mapping[str, Any], where: str, notes: tuple[str, ...]) ->
     elif not template:
         add("id is empty", "set id to the template's id")
     args = row.get("args")
-    if not isinstance(args, dict):
+    if not isinstance(args, dict):  # its keys are strings: rows come from JSON, or YAML made plain
         add(f"args must be an object, found {describe_type(args)}", "write args as an object of named arguments, or leave it out")
-    elif any(not isinstance(k, str) for k in args):
-        add("args has a key that is not a string", "quote every key of args")
     if "slug" in row:
         slug = row["slug"]
         if not isinstance(slug, str):
@@ -276,7 +274,7 @@ def validate_task(task: V6Task) -> list[Problem]:
                 found.append((f"{label}: verifier has its own verifier", "nested verifier tasks are not supported; remove the inner one"))
     problems = [Problem(task.location, message, fix) for message, fix in found]
     if not problems:
-        from hud_sync_hook.validate import _non_finite, _surrogate
+        from hud_sync_hook.validate import _LONE_SURROGATE, _non_finite, _surrogate
 
         text = task.signature
         if "NaN" in text or "Infinity" in text:
@@ -284,7 +282,7 @@ def validate_task(task: V6Task) -> list[Problem]:
                 bad = _non_finite(row.get(key), key)
                 if bad:
                     problems.append(Problem(task.location, f"{label}: {bad} is NaN or Infinity, which JSON cannot hold", "use a finite number, a string or null"))
-        if "\\ud" in text:
+        if _LONE_SURROGATE.search(text):
             for key in ("args", *OPTIONAL_FIELDS):
                 bad = _surrogate(row.get(key), key)
                 if bad:

@@ -116,11 +116,16 @@ def test_a_v5_row_gets_rename_suggestions_at_its_line():
         ({"env": "e", "id": "t", "runtime_config": {"gpu": 1}}, "unknown key(s) gpu"),
         ({"env": "e", "id": "t", "verifier": {"env": "e", "id": "v", "verifier": {"env": "e", "id": "w"}}}, "verifier has its own verifier"),
         ({"env": "e", "id": "t", "args": {"x": float("nan")}}, "args.x is NaN or Infinity"),
+        ({"env": "e", "id": "t", "columns": {"x": "\ud800"}}, "columns.x holds half of a UTF-16 surrogate pair"),
     ],
 )
 def test_invalid_rows_are_reported(row, expected):
     found = messages(row)
     assert any(expected in message for _, message, _ in found), found
+
+
+def test_an_emoji_is_text_not_half_a_pair():
+    assert messages({"env": "e", "id": "t", "args": {"x": "🍓"}}) == []
 
 
 def test_valid_rows_have_no_problems_and_duplicates_name_the_first():

@@ -151,3 +151,17 @@ def test_export_and_link_env_write_what_the_official_client_writes(tmp_path: Pat
         theirs_config = json.loads((theirs_dir / ".hud" / "config.json").read_text())
         assert ours_config["registry_id"] == theirs_config["registry_id"] == registry[0]["id"]
         assert ours_config["scope"] == theirs_config["scope"]
+
+
+def test_the_v6_example_project(tmp_path: Path):
+    import shutil
+
+    project = tmp_path / "proj"
+    shutil.copytree(REPO_ROOT / "examples" / "hud-sdk-v6", project)
+    make_repo(project, {})
+    python = str(oracle_dir() / "bin" / "python")
+    with start_serve(tmp_path, "--api-key", KEY) as server:
+        done = run_official("sync", "tasks", "letters", ".", "--yes", "--json", cwd=project, home=tmp_path / "home", url=server.url, key=KEY)
+        assert done.returncode == 0, done.stdout[-3000:]
+        plan = our_plan(project, server.url, "letters", ".", python=python)
+        assert plan["sdk"] == "v6" and plan["unchanged"] == ["count-4376680e", "count-banana", "count-mississippi"]

@@ -312,6 +312,8 @@ def choose_project(platform: Any, config: V6ProjectConfig) -> None:
             ids = ", ".join(str(p.get("id")) for p in found)
             raise HudSyncError(f"{len(found)} projects are named {ref!r} (from {origin}); pass an id instead: {ids}")
         platform.project_id = found[0]["id"]
+        capabilities = found[0].get("capabilities")
+        platform.project_writable = isinstance(capabilities, dict) and bool(capabilities.get("create", False))
         return
 
 

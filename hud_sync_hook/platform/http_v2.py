@@ -26,6 +26,7 @@ class HttpPlatformV2(HttpPlatform):
         self._client.headers.pop("X-API-Key", None)
         self.project_id: str | None = None
         self.project_ref: str | None = None
+        self.project_writable = True
         self._known_ids: dict[str, str] = {}
 
     def __repr__(self) -> str:
@@ -84,6 +85,8 @@ class HttpPlatformV2(HttpPlatform):
         path = "/tasks/upload"
         payload: dict[str, Any] = {"taskset_name": name, "tasks": tasks}
         if self.project_id:
+            if not self.project_writable:
+                raise self._error(f"you may not create tasksets in the project {self.project_id}; pick another with --project")
             payload["project_id"] = self.project_id
         if name in self._known_ids:
             payload["taskset_id"] = self._known_ids[name]

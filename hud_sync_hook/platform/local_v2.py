@@ -52,8 +52,9 @@ CREATE INDEX IF NOT EXISTS v2_tasks_by_taskset ON v2_tasks (taskset_id);
 class V2Store:
     """v6 tasksets next to a `LocalStore`'s v5 ones: same file, same registry, own tables."""
 
-    def __init__(self, store: LocalStore) -> None:
+    def __init__(self, store: LocalStore, projects: Sequence[dict[str, Any]] = ()) -> None:
         self.store = store
+        self.projects = list(projects)
         with self._connect() as conn:
             conn.executescript(_SCHEMA)
 
@@ -180,11 +181,42 @@ class V2Store:
         ]
         return {"items": found[offset : offset + max(limit, 0)], "total": len(found)}
 
+    def project_page(self, search: str, limit: int, offset: int) -> dict[str, Any]:
+        found = [project_answer(p) for p in self.projects if search.lower() in p["name"].lower()]
+        return {"items": found[offset : offset + max(limit, 0)], "total": len(found)}
+
+    def project(self, project_id: str) -> dict[str, Any] | None:
+        return next((project_answer(p) for p in self.projects if p["id"] == project_id), None)
+
     def registry_env(self, registry_id: str) -> dict[str, Any] | None:
         for env in self.store.registry or []:
             if env["id"] == registry_id:
                 return {"id": env["id"], "name": env["name"]}
         return None
+
+
+def project_answer(project: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": project["id"],
+        "name": project["name"],
+        "is_default": bool(project.get("is_default", False)),
+        "capabilities": {"create": bool(project.get("can_create", True))},
+    }
+
+
+def load_projects(path: str | Path) -> list[dict[str, Any]]:
+    """A projects file: a JSON list of `{"id", "name", "can_create"?, "is_default"?}`."""
+    from hud_sync_hook.errors import HudSyncError
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise HudSyncError(f"cannot read the projects file ({err})", file=str(path)) from None
+    if not isinstance(data, list) or not all(
+        isinstance(p, dict) and isinstance(p.get("id"), str) and isinstance(p.get("name"), str) for p in data
+    ):
+        raise HudSyncError('the projects file must be a JSON list of {"id", "name"} objects', file=str(path))
+    return data
 
 
 def normalize_name(name: str) -> str:

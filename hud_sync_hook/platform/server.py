@@ -254,10 +254,16 @@ class PlatformRequestHandler(BaseHTTPRequestHandler):
         return 200, env
 
     def v2_projects(self, params: list[str], query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
-        return 200, {"items": [], "total": 0}
+        search = (query.get("search") or [""])[-1]
+        return 200, self.server.store_v2.project_page(
+            search, self._int_param(query, "limit", 50), self._int_param(query, "offset", 0)
+        )
 
     def v2_project(self, params: list[str], query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
-        raise ApiError(404, "Project not found")
+        project = self.server.store_v2.project(params[0])
+        if project is None:
+            raise ApiError(404, "Project not found")
+        return 200, project
 
     ROUTES: list[tuple[str, re.Pattern[str], Route]] = [
         ("GET", re.compile(r"/v2/auth/me"), v2_auth_me),

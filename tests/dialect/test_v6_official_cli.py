@@ -165,3 +165,35 @@ def test_the_v6_example_project(tmp_path: Path):
         assert done.returncode == 0, done.stdout[-3000:]
         plan = our_plan(project, server.url, "letters", ".", python=python)
         assert plan["sdk"] == "v6" and plan["unchanged"] == ["count-4376680e", "count-banana", "count-mississippi"]
+
+
+def test_projects_by_name_and_from_the_environment_as_the_official_client(tmp_path: Path):
+    projects = [
+        {"id": "11111111-2222-4333-8444-555555555555", "name": "research-team", "can_create": True},
+        {"id": "66666666-7777-4888-8999-000000000000", "name": "read-only", "can_create": False},
+    ]
+    (tmp_path / "projects.json").write_text(json.dumps(projects))
+    ours_dir, theirs_dir = tmp_path / "ours", tmp_path / "theirs"
+    sample = rows(seed=91, count=5)
+    for folder in (ours_dir, theirs_dir):
+        make_repo(folder, {})
+        write_jsonl(folder / "tasks.jsonl", sample)
+    home = tmp_path / "home"
+    with start_serve(tmp_path, "--api-key", KEY, "--projects", str(tmp_path / "projects.json")) as server:
+        url = server.url
+        done = run_official("sync", "tasks", "theirs", "tasks.jsonl", "--project", "Research Team", "--yes", cwd=theirs_dir, home=home, url=url, key=KEY)
+        assert done.returncode == 0, done.stdout[-2000:]
+        applied = run_cli("apply", "tasks.jsonl", "ours", "--project", "Research Team", "--api-url", url, "--yes", cwd=ours_dir, env={"HUD_API_KEY": KEY})
+        assert applied.returncode == 0, applied.stderr
+        # neither stores the taskset id when a project was given
+        for folder in (ours_dir, theirs_dir):
+            config = folder / ".hud" / "config.json"
+            assert not config.exists() or json.loads(config.read_text()).get("taskset_id") is None
+        log = server.stderr_text()
+        assert log.count("GET /v2/projects?search=research-team&limit=500 200") == 2
+        # a project the key may not create in: both refuse before uploading
+        theirs = run_official("sync", "tasks", "t2", "tasks.jsonl", "--project", "read-only", "--yes", cwd=theirs_dir, home=home, url=url, key=KEY)
+        ours = run_cli("apply", "tasks.jsonl", "o2", "--api-url", url, "--yes", cwd=ours_dir, env={"HUD_API_KEY": KEY, "HUD_DEFAULT_PROJECT": "read-only"})
+        assert theirs.returncode != 0 and ours.returncode == 1
+        assert "may not create tasksets in the project" in ours.stderr
+        assert server.stderr_text().count("POST /v2/tasks/upload") == 2

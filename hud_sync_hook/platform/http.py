@@ -172,6 +172,12 @@ class HttpPlatform:
             trust_env=not loopback,
         )
 
+    key_source: str | None = None  # where the API key came from, for the plan header
+
+    @property
+    def url(self) -> str:
+        return self.base_url
+
     def __repr__(self) -> str:
         return f"HttpPlatform({self.base_url!r}, api_key={'set' if self._api_key else 'not set'})"
 

@@ -72,8 +72,14 @@ def read_local(
         config = load_config(folder, stop=repo_root(folder))
         problems = list(discovery.problems) + validate(discovery.tasks)
         selected, filtered_out = select_tasks(discovery.tasks, only, exclude)
-    if only is not None and not selected and not problems:
-        raise HudSyncError(f"--task {only!r} matches no local task; check the slug")
+    if not selected and not problems and discovery.tasks:
+        if only is not None and all(task.slug != only for task in discovery.tasks):
+            raise HudSyncError(f"--task {only!r} matches no local task; check the slug")
+        if exclude:
+            what = f"--exclude leaves out --task {only!r}" if only is not None else (
+                f"--exclude leaves out all {len(discovery.tasks)} local task(s)"
+            )
+            raise HudSyncError(f"no tasks left after exclusions: {what}; exclude fewer")
     return LocalTasks(
         source=source_path,
         project_root=project_root,
@@ -109,7 +115,7 @@ def choose_taskset(taskset_arg: str | None, id_flag: str | None, config: Project
         return TasksetRef(name=name if isinstance(name, str) else None, id=stored)
     else:
         raise HudSyncError(
-            "no taskset given: pass a taskset name (e.g. `hud-sync-hook plan . my-taskset`) "
+            "no taskset given: pass a taskset name (e.g. `hud-sync-hook plan my-taskset .`) "
             f"or set tasksetId in {config.shown()}"
         )
     return ref

@@ -135,6 +135,19 @@ def _short(node: ast.AST, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _context(node: ast.AST) -> str:
+    """What a constant is part of, to tell it from another equal constant in the same function."""
+    parent = getattr(node, "parent", node)
+    while isinstance(parent, (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Slice)) and not isinstance(getattr(parent, "parent", None), (ast.stmt, type(None))):
+        parent = parent.parent
+    if isinstance(parent, ast.arguments):  # a default value: name its parameter
+        positional = [*parent.posonlyargs, *parent.args]
+        pairs = list(zip(positional[len(positional) - len(parent.defaults) :], parent.defaults))
+        pairs += list(zip(parent.kwonlyargs, parent.kw_defaults))
+        return next((f"{a.arg}={ast.unparse(d)}" for a, d in pairs if d is node), "a default")
+    return _short(parent, 50)
+
+
 class _Finder(ast.NodeVisitor):
     """Collects (node, replacement source, description) for every mutation, with its enclosing name."""
 
@@ -226,7 +239,7 @@ class _Finder(ast.NodeVisitor):
     def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
         # the literal parts are changed as one; the expressions inside are mutated like any other
         # (where their recorded position is unreliable, `mutants_of` drops the mutant)
-        self._add(node, repr("XX"), f"string {_short(node)} -> 'XX'")
+        self._add(node, repr("XX"), f"string {_short(node)} -> 'XX'")  # the whole string is the context
         for value in node.values:
             if isinstance(value, ast.FormattedValue):
                 self.visit(value.value)
@@ -279,7 +292,7 @@ class _Finder(ast.NodeVisitor):
             new = b"" if value else b"XX"
         else:
             return
-        self._add(node, f"({new!r})", f"constant {_short(node)} -> {new!r}")
+        self._add(node, f"({new!r})", f"constant {_short(node)} -> {new!r} in `{_context(node)}`")
 
 
 def _same(segment: str, node: ast.AST) -> bool:
@@ -301,8 +314,12 @@ def mutants_of(path: Path) -> list[Mutant]:
     starts = [0]
     for line in data.splitlines(keepends=True):
         starts.append(starts[-1] + len(line))
+    tree = ast.parse(source)
+    for parent in ast.walk(tree):
+        for child in ast.iter_child_nodes(parent):
+            child.parent = parent  # type: ignore[attr-defined]
     finder = _Finder()
-    finder.visit(ast.parse(source))
+    finder.visit(tree)
     rel = path.relative_to(REPO_ROOT).as_posix()
     seen: dict[str, int] = {}
     result = []

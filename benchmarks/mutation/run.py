@@ -53,15 +53,26 @@ REPO_ROOT = HERE.parents[1]
 EQUIVALENT_FILE = HERE / "equivalent.toml"
 RESULTS = HERE / "RESULTS.md"
 
-# Module (a path or a glob under the repository) -> the test files that exercise it. Add a line for
-# a new core module; a glob that matches nothing (a package not written yet) is skipped.
+# Module (a path or a glob under the repository) -> the tests that exercise it: file globs, or
+# `file::test` for single tests of a larger file. Add a line for a new core module; a glob that
+# matches nothing (a package not written yet) is skipped.
 MODULES: dict[str, list[str]] = {
     "hud_sync_hook/plan.py": ["tests/core/test_plan.py"],
     "hud_sync_hook/model.py": ["tests/core/test_model.py", "tests/test_signature_equivalence.py"],
     "hud_sync_hook/validate.py": ["tests/core/test_validate.py"],
     "hud_sync_hook/jsonstream.py": ["tests/core/test_jsonstream.py"],
-    "hud_sync_hook/github/comments.py": ["tests/github/test_comments.py", "tests/github/test_parts.py"],
-    "hud_sync_hook/render/*.py": ["tests/core/test_render.py", "tests/core/test_plan.py", "tests/github/test_parts.py"],
+    "hud_sync_hook/github/comments.py": [
+        "tests/github/test_comments.py",
+        "tests/github/test_parts.py::test_marker_round_trips_and_cannot_be_closed_early",
+        "tests/github/test_parts.py::test_compose_never_exceeds_github_limit",
+        "tests/github/test_parts.py::test_find_keeps_the_oldest_of_ours_and_ignores_others",
+    ],
+    "hud_sync_hook/render/*.py": [
+        "tests/core/test_render.py",
+        "tests/core/test_plan.py",
+        "tests/github/test_parts.py::test_escape_leaves_no_html_no_mentions_no_line_breaks",
+        "tests/github/test_parts.py::test_markdown_stays_within_its_limit_and_balanced",
+    ],
     "hud_sync_hook/dialect/*.py": ["tests/core/test_dialect*.py"],
 }
 
@@ -357,6 +368,8 @@ def _run_tests_forked(root: Path, tests: list[str], timeout: float) -> tuple[int
     if pid == 0:  # child
         code = 3
         try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.setpgid(0, 0)
             os.chdir(root)
             sys.path.insert(0, str(root))
@@ -370,23 +383,33 @@ def _run_tests_forked(root: Path, tests: list[str], timeout: float) -> tuple[int
         finally:
             os._exit(code)
     deadline = started + timeout
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status), time.monotonic() - started
-        if time.monotonic() > deadline:
+    finished = False
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                finished = True
+                return os.waitstatus_to_exitcode(status), time.monotonic() - started
+            if time.monotonic() > deadline:
+                return None, time.monotonic() - started
+            time.sleep(0.02)
+    finally:
+        if not finished:  # timed out or interrupted: the child and whatever it started go too
             try:
                 os.killpg(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             os.waitpid(pid, 0)
-            return None, time.monotonic() - started
-        time.sleep(0.02)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _worker(args: tuple[str, list[str], list[Mutant], float, int]) -> list[tuple[str, str, float]]:
     """Run `mutants` in a private copy; returns (key, status, seconds)."""
     pattern, tests, mutants, timeout, index = args
+    signal.signal(signal.SIGTERM, _exit_on_signal)  # so that the `finally` clauses below run
     for name in PRELOAD:
         __import__(name)
     root = Path(tempfile.mkdtemp(prefix=f"mutation-{index}-"))
@@ -443,9 +466,17 @@ def expand(pattern: str) -> list[Path]:
     return sorted(Path(p) for p in glob.glob(str(REPO_ROOT / pattern)) if not p.endswith("__init__.py") or Path(p).stat().st_size > 200)
 
 
+def _split_node(test: str) -> tuple[str, str]:
+    """'tests/x.py::test_y' -> ('tests/x.py', '::test_y'): a file glob and an optional pytest node."""
+    file, sep, node = test.partition("::")
+    return file, sep + node
+
+
 def run_module(pattern: str, tests: list[str], workers: int, equivalents: dict[tuple[str, str], str]) -> ModuleResult | None:
     files = expand(pattern)
-    test_files = sorted({str(Path(t).relative_to(REPO_ROOT)) for g in tests for t in map(Path, glob.glob(str(REPO_ROOT / g)))})
+    test_files = sorted(
+        {str(Path(t).relative_to(REPO_ROOT)) + node for g in tests for file, node in [_split_node(g)] for t in glob.glob(str(REPO_ROOT / file))}
+    )
     if not files or not test_files:
         print(f"{pattern}: {'no such module' if not files else 'no tests'}, skipped")
         return None
@@ -539,10 +570,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     started = time.monotonic()
     results = []
-    for pattern, tests in selected.items():
-        r = run_module(pattern, tests, max(1, args.workers), equivalents)
-        if r is not None:
-            results.append(r)
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        for pattern, tests in selected.items():
+            r = run_module(pattern, tests, max(1, args.workers), equivalents)
+            if r is not None:
+                results.append(r)
+    except (KeyboardInterrupt, SystemExit):
+        print("interrupted: nothing recorded (the working tree was never changed)", file=sys.stderr)
+        return 130
     text = report(results, equivalents)
     print(text)
     if args.record:

@@ -240,3 +240,49 @@ def test_render_picks_the_format():
     assert json.loads(render(plan, "json"))["create"][0]["slug"] == "a"
     assert render(plan, "markdown") == render_markdown(plan)
     assert render(plan, "text") == render_text(plan)
+
+
+def test_the_json_plan_has_every_documented_member():
+    plan = full_plan()
+    data = json.loads(render(plan, "json"))
+    assert data == {
+        "schema_version": 1,
+        "taskset": {
+            "name": "ts",
+            "id": "11111111-2222-3333-4444-555555555555",
+            "exists": True,
+            "switching_from": "99999999-8888-7777-6666-555555555555",
+        },
+        "remote_known": True,
+        "summary": "2 to create, 1 to update, 1 unchanged, 2 remote-only",
+        "counts": {"create": 2, "update": 1, "unchanged": 1, "remote_only": 2, "renames": 1},
+        "has_changes": True,
+        "forced": False,
+        "plan_hash": plan.plan_hash,
+        "create": [
+            {"slug": "new", "scenario": "e:s", "file": "tasks.json", "line": 1},
+            {"slug": "renamed", "scenario": "e:s", "file": "tasks.json", "line": 2},
+        ],
+        "update": [{"slug": "changed", "scenario": "e:s", "file": "tasks.json", "line": 3}],
+        "unchanged": ["same"],
+        "remote_only": ["gone", "old-name"],
+        "renames": [{"old": "old-name", "new": "renamed"}],
+        "skipped": [{"path": "broken.py", "error": "SyntaxError: invalid syntax (line 2)"}],
+        "problems": [{"file": "bad.json", "line": 3, "column": 5, "message": "slug is empty", "fix": "set a slug"}],
+        "env_mismatches": [{"slug": "same", "file": "tasks.json", "line": 4, "local_env": "e", "current_env": "e-renamed"}],
+        "notes": ["linked environment e-renamed"],
+    }
+    assert len(plan.plan_hash) == 64
+    text = render(plan, "json")
+    assert text.endswith("}\n") and text.startswith('{\n  "schema_version": 1,\n')
+    assert json.loads(render(offline_plan([local("é", 1)], taskset_name=None), "json"))["create"][0]["slug"] == "é"
+    assert '"slug": "é"' in render(offline_plan([local("é", 1)], taskset_name=None), "json")
+
+
+def test_the_default_limit_is_60000_characters():
+    # Room for the comment marker and footers within GitHub's 65,536. This plan's cut falls exactly
+    # at the limit: one character more shows one more row.
+    plan = build_plan([local(f"ttttttt-{i:04}", i) for i in range(2000)], [], taskset_name="ts", taskset_id=None, taskset_exists=True)
+    default = render_markdown(plan)
+    assert default == render_markdown(plan, limit=60_000) != render_markdown(plan, limit=60_001)
+    assert len(default) <= 60_000

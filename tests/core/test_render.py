@@ -35,11 +35,13 @@ def full_plan(force: bool = False) -> Plan:
     plan.env_mismatches = [EnvMismatch("same", Location("tasks.json", 4), "e", "e-renamed")]
     plan.notes = ["linked environment e-renamed"]
     plan.switching_from = "99999999-8888-7777-6666-555555555555"
+    plan.platform_url, plan.key_source = "https://api.hud.ai", "HUD_API_KEY"
     return plan
 
 
 TEXT_FULL = (
     "Sync plan for 'ts' (11111111-2222-3333-4444-555555555555)\n"
+    '  Platform: https://api.hud.ai (API key from HUD_API_KEY)\n'
     '  Switching from previously stored taskset (99999999...)\n'
     '  Note: linked environment e-renamed\n'
     '\n'
@@ -73,6 +75,7 @@ TEXT_FULL = (
 MARKDOWN_FULL = (
     '### HUD taskset plan: ts\n'
     'pre\n'
+    'Platform: https:\u200b//api.hud.ai\n'
     '**2 to create, 1 to update, 1 unchanged, 2 remote-only**, 1 probable renames\n'
     'Switching from previously stored taskset `99999999…`\n'
     '> linked environment e-renamed\n'
@@ -253,6 +256,7 @@ def test_the_json_plan_has_every_documented_member():
             "exists": True,
             "switching_from": "99999999-8888-7777-6666-555555555555",
         },
+        "platform": {"url": "https://api.hud.ai", "key_from": "HUD_API_KEY"},
         "remote_known": True,
         "summary": "2 to create, 1 to update, 1 unchanged, 2 remote-only",
         "counts": {"create": 2, "update": 1, "unchanged": 1, "remote_only": 2, "renames": 1},

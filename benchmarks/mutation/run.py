@@ -59,6 +59,7 @@ RESULTS = HERE / "RESULTS.md"
 MODULES: dict[str, list[str]] = {
     "hud_sync_hook/plan.py": ["tests/core/test_plan.py"],
     "hud_sync_hook/model.py": ["tests/core/test_model.py", "tests/test_signature_equivalence.py"],
+    "hud_sync_hook/task_row.py": ["tests/core/test_task_row.py"],
     "hud_sync_hook/validate.py": ["tests/core/test_validate.py"],
     "hud_sync_hook/jsonstream.py": ["tests/core/test_jsonstream.py"],
     "hud_sync_hook/github/comments.py": [

@@ -290,3 +290,35 @@ def test_the_default_limit_is_60000_characters():
     default = render_markdown(plan)
     assert default == render_markdown(plan, limit=60_000) != render_markdown(plan, limit=60_001)
     assert len(default) <= 60_000
+
+
+def test_each_row_is_shown_as_soon_as_it_and_the_count_of_the_rest_fit():
+    # Where the cuts fall for twelve short rows: one more row per row's length (5 characters), one
+    # sooner where the "N more" count loses a digit, and the last row needs no "more" line at all.
+    rows = [f"- r{i}" for i in range(12)]
+    first_cap_showing = {}
+    for cap in range(30, 200):
+        text = _section_text("T", None, rows, cap)
+        shown = -1 if "left out" in text else text.count("- r")
+        first_cap_showing.setdefault(shown, cap)
+        if shown >= 1:
+            assert len(text) <= cap
+            assert (f"_{12 - shown} more, see the run log_" in text) == (shown < 12)
+    assert first_cap_showing == {-1: 30, 0: 44, 1: 77, 2: 82, 3: 87, 4: 91, 5: 96, 6: 101, 7: 106, 8: 111, 9: 116, 10: 121, 12: 127}
+    # A header alone fits exactly in its size plus one.
+    assert _section_text("T", "| h |", [], 55) == "<details open><summary>T</summary>\n\n| h |\n\n</details>\n"
+    assert _section_text("T", "| h |", [], 54) == "T: list left out, see the run log\n"
+
+
+def test_a_small_section_gets_what_it_needs_and_the_long_list_every_character_left():
+    plan = build_plan(
+        [local(f"task-{i:03}", i) for i in range(100)] + [local("same", 999)],
+        [remote("same")],
+        taskset_name="ts",
+        taskset_id=None,
+        taskset_exists=True,
+    )
+    below, at = render_markdown(plan, limit=2_039), render_markdown(plan, limit=2_040)
+    assert "<summary>Unchanged (1)</summary>\n\n- same\n" in below and "<summary>Unchanged (1)</summary>\n\n- same\n" in at
+    assert below.count("| task-") == 46 and "_54 more, see the run log_" in below
+    assert at.count("| task-") == 47 and "_53 more, see the run log_" in at

@@ -218,7 +218,9 @@ def test_the_budget_is_shared_fairly():
     assert _share([10, 50, 100], 1_000) == [10, 50, 100]
     assert _share([10, 50, 100], 120) == [10, 50, 60]
     assert _share([10, 50, 100], 100) == [10, 45, 45]
-    assert _share([10, 50], -5) == [0, 0]
+    # A section needing exactly the fair share gets it, and what it leaves goes to the others.
+    assert _share([0, 48, 48, 17], 53) == [0, 18, 18, 17]
+    assert _share([10, 50], -5) == [0, 0] and _share([5], -5) == [0]
     assert _share([], 100) == []
 
 

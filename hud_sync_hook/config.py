@@ -75,6 +75,10 @@ def _shown(path: Path) -> str:
     try:
         # The folder resolved, the name kept: a link shows as itself, not as what it points at.
         return (path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, RuntimeError, OSError):
+        pass
+    try:  # a `.hud` folder that links elsewhere: shown where it is, too
+        return Path(os.path.abspath(path)).relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return str(path)
 

@@ -82,17 +82,21 @@ def open_platform_for(args: argparse.Namespace, project_root: Path | None):
 
 
 def write_out(path: str, text: str) -> None:
+    from hud_sync_hook import safefs
+
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        safefs.write_text(path, text)  # atomic, and never through a link
     except OSError as err:
         raise HudSyncError(f"cannot write the plan: {err.strerror}; check the path", file=path) from None
 
 
 def print_problems(problems, skipped=()) -> None:
+    from hud_sync_hook import inert
+
     for problem in problems:
-        print(f"{problem}", file=sys.stderr)
+        print(output.mask(inert.line(problem)), file=sys.stderr)
     for item in skipped:
-        print(f"Skipped: {item}", file=sys.stderr)
+        print(output.mask(inert.line(f"Skipped: {item}")), file=sys.stderr)
 
 
 class Progress:

@@ -338,7 +338,7 @@ def plan_commit(check: Check, args: argparse.Namespace, root) -> int:
         except HudSyncError as err:  # a URL or key the platform client refuses: the plan, not the push, stops
             reason = str(err)
     if platform is None:
-        print(f"{PREFIX} plan skipped for {short}: {output.mask(reason)}{uploading}")
+        output.info(f"{PREFIX} plan skipped for {short}: {reason}{uploading}")
         return 0
     try:
         try:
@@ -347,7 +347,7 @@ def plan_commit(check: Check, args: argparse.Namespace, root) -> int:
             if warning:
                 plan.notes.append(warning)
         except HudSyncError as err:
-            print(f"{PREFIX} plan skipped for {short}: {output.mask(str(err))}{uploading}")
+            output.info(f"{PREFIX} plan skipped for {short}: {err}{uploading}")
             return 0
         print(f"{PREFIX} plan for {short} ({check.names}), what merging it will do to the taskset:")
         show(plan, args)
@@ -374,7 +374,7 @@ def upload(platform, plan, check: Check, branches: list[str]) -> int:
             "push refused: fix the cause and push again (uploads are idempotent)"
         )
         return 1
-    print(
+    output.info(
         f"{PREFIX} uploaded {outcome.tasks_sent} task(s) to '{plan.taskset_name}' for the push to {where}: "
         f"{outcome.created} created, {outcome.updated} updated"
     )

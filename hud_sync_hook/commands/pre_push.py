@@ -193,11 +193,11 @@ def settings_from(args: argparse.Namespace, section: dict[str, Any]) -> Settings
             raise wrong("applyOnBranch", "a branch name or a list of them")
     timeout = args.timeout
     if timeout is None:
+        from hud_sync_hook.commands._common import MAX_TIMEOUT_SECONDS
+
         timeout = section.get("timeout", DEFAULT_TIMEOUT)
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-            raise wrong("timeout", "a number of seconds above 0")
-    elif not timeout > 0:
-        raise HudSyncError(f"--timeout must be more than 0 seconds, got {timeout:g}")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT_SECONDS:
+            raise wrong("timeout", f"a number of seconds above 0 and at most {MAX_TIMEOUT_SECONDS:g}")
     api_url = args.api_url or os.environ.get("HUD_API_URL")
     from_repository = not api_url and section.get("apiUrl") is not None
     if from_repository:

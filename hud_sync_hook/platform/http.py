@@ -112,11 +112,11 @@ def _bound_by(client: httpx.Client, deadline: _Deadline) -> None:
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BACKOFF_SECONDS = 30.0
 # Retry tuning from the environment (e.g. for tests against a faulty local server, or a CI job that
-# would rather fail fast): variable -> (HttpPlatform argument, type, smallest value).
+# would rather fail fast): variable -> (HttpPlatform argument, type, smallest value, largest value).
 RETRY_ENV = {
-    "HUD_SYNC_HOOK_MAX_ATTEMPTS": ("max_attempts", int, 1),
-    "HUD_SYNC_HOOK_BACKOFF_SECONDS": ("backoff_base", float, 0.0),
-    "HUD_SYNC_HOOK_MAX_RETRY_SECONDS": ("max_retry_seconds", float, 0.0),
+    "HUD_SYNC_HOOK_MAX_ATTEMPTS": ("max_attempts", int, 1, 100),
+    "HUD_SYNC_HOOK_BACKOFF_SECONDS": ("backoff_base", float, 0.0, 60.0),
+    "HUD_SYNC_HOOK_MAX_RETRY_SECONDS": ("max_retry_seconds", float, 0.0, 3600.0),
 }
 
 
@@ -126,7 +126,7 @@ def retry_options_from_env(environ: Any = None) -> dict[str, Any]:
 
     environ = os.environ if environ is None else environ
     options: dict[str, Any] = {}
-    for name, (argument, kind, smallest) in RETRY_ENV.items():
+    for name, (argument, kind, smallest, largest) in RETRY_ENV.items():
         raw = environ.get(name)
         if raw is None or not raw.strip():
             continue
@@ -134,8 +134,10 @@ def retry_options_from_env(environ: Any = None) -> dict[str, Any]:
             value = kind(raw)
         except ValueError:
             value = None
-        if value is None or value != value or value < smallest:
-            raise HudSyncError(f"{name}={raw!r} must be a {kind.__name__} of at least {smallest}; fix or unset it")
+        if value is None or value != value or not smallest <= value <= largest:
+            raise HudSyncError(
+                f"{name}={raw!r} must be a {kind.__name__} from {smallest} to {largest}; fix or unset it"
+            )
         options[argument] = value
     return options
 

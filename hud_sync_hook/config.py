@@ -51,6 +51,56 @@ class ProjectConfig:
         return _shown(self.path)
 
 
+# What makes a folder a project root, for where `.hud/` goes when no folder has a config yet.
+ROOT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
+
+
+def _has_config(folder: Path) -> bool:
+    return any(
+        (folder / CONFIG_DIR / name).exists() or (folder / CONFIG_DIR / name).is_symlink()
+        for name in (CONFIG_NAME, LEGACY_NAME)
+    )
+
+
+def project_dir(start: Path, *, cwd: Path | None = None) -> Path:
+    """The folder whose `.hud/` holds the project's `config.json` and the local platform's store.
+
+    From `start` (the source folder) upward, up to a boundary: the repository root (nearest `.git`),
+    else the nearest folder with `pyproject.toml`, `setup.py` or `setup.cfg`, else the working
+    directory when `start` is inside it (where `hud sync` reads and writes), else `start` itself:
+    1. the nearest folder that already has `.hud/config.json` (or the legacy `deploy.json`), the home
+       folder excepted (its `.hud/` holds the user's settings), unless it is `start`;
+    2. else the nearest folder with one of `ROOT_MARKERS`;
+    3. else the boundary.
+    """
+    start = start.resolve()
+    chain = [start, *start.parents][:64]
+    boundary = next((i for i, folder in enumerate(chain) if (folder / ".git").exists()), None)
+    if boundary is None:
+        boundary = next(
+            (i for i, folder in enumerate(chain) if any((folder / m).exists() for m in ROOT_MARKERS)), None
+        )
+    if boundary is None:
+        here = (cwd or Path.cwd()).resolve()
+        boundary = chain.index(here) if here in chain else 0
+    chain = chain[: boundary + 1]
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, KeyError):  # no home folder known
+        home = None
+    for folder in chain:
+        if (folder != home or folder == start) and _has_config(folder):
+            return folder
+    return next((f for f in chain if any((f / m).exists() for m in ROOT_MARKERS)), chain[-1])
+
+
+def load_project_config(start: Path) -> ProjectConfig:
+    """The config of the project around `start` (see `project_dir`); empty when it has none yet."""
+    folder = project_dir(start)
+    repo = next((f for f in (folder, *folder.parents) if (f / ".git").exists()), None)
+    return load_config(folder, stop=repo or folder)
+
+
 def find_config(start: Path, stop: Path | None = None) -> Path | None:
     """The nearest `.hud/config.json` (or legacy `.hud/deploy.json`) at or above `start`, not above `stop`."""
     current = start.resolve()

@@ -37,7 +37,7 @@ def test_a_hud_folder_linking_out_of_the_repository_is_never_written(tmp_path: P
     make_repo(project, {"tasks.json": [TASK]})
     outside.mkdir()
     (project / ".hud").symlink_to(outside)
-    ran = run_cli("apply", ".", "ts", "--api-url", "local", "--yes", cwd=project)
+    ran = run_cli("apply", "ts", ".", "--api-url", "local", "--yes", cwd=project)
     assert ran.returncode == 1
     assert ran.stderr.strip() == (
         "hud-sync-hook: error: .hud: is a link to a file outside the repository; refusing to write into it; "
@@ -54,7 +54,7 @@ def test_out_never_writes_through_a_link(tmp_path: Path, command: str):
     victim.write_text("precious\n")
     (project / "out.json").symlink_to(victim)
     LocalPlatform(project / ".hud" / "local-platform.sqlite").upload("ts", [TASK], None)
-    args = ["plan", ".", "ts", "--out", "out.json"] if command == "plan" else ["export", "ts", "--out", "out.json"]
+    args = ["plan", "ts", ".", "--out", "out.json"] if command == "plan" else ["export", "ts", "--out", "out.json"]
     ran = run_cli(*args, "--api-url", "local", cwd=project)
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert "out.json: is a link; refusing to write through it; remove the link or choose another path" in ran.stderr
@@ -78,7 +78,7 @@ def test_remote_names_and_slugs_are_inert_in_every_format(tmp_path: Path, evil_p
     server, taskset = evil_platform
     project = tmp_path / "p"
     make_repo(project, {"tasks.json": [TASK]})
-    ran = run_cli("plan", ".", taskset, "--api-url", server.url, "--format", fmt, "--out", "plan.out",
+    ran = run_cli("plan", taskset, ".", "--api-url", server.url, "--format", fmt, "--out", "plan.out",
                   cwd=project, env=KEY)
     assert ran.returncode == 0, ran.stderr
     assert forged(ran.stdout + ran.stderr) == []

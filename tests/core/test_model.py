@@ -13,9 +13,12 @@ from hud_sync_hook.model import (
     canonical_json,
     column_definitions,
     qualify_scenario,
+    remote_entry,
     remote_signature,
+    remote_slug,
     short_scenario,
     signature,
+    signature_digest,
     task_from_mapping,
 )
 
@@ -133,3 +136,38 @@ def test_compact_only_after_validation_and_equal_to_the_original():
     assert task == original and "args={'a': 2, 'b': 1}" in repr(task)
     assert task.upload_record() == original.upload_record()
     assert not make().compacted
+
+
+def test_columns_may_be_written_as_column_values_like_the_platform_returns_them():
+    # A row exported from the platform carries `column_values`: it must keep its columns, or its
+    # signature no longer matches the remote one and every such task shows as changed.
+    record = {"slug": "s", "scenario": "my-env:checkout", "args": {"b": 1, "a": 2}, "column_values": {"level": "hard"}}
+    task = task_from_mapping(record, Location("export.json", 4))
+    assert task.columns == {"level": "hard"}
+    assert task.signature == remote_signature(record) == make(columns={"level": "hard"}).signature
+    both = task_from_mapping({**record, "columns": {"level": "easy"}}, Location("export.json", 5))
+    assert both.columns == {"level": "easy"}
+
+
+def test_validation_entries_that_are_not_calls_are_kept_for_validation_to_report():
+    assert make(validation=["x", {"name": "v"}]).validation == ["x", {"name": "v", "arguments": {}}]
+    assert make(validation=[{"name": "v", "arguments": None}]).validation == [{"name": "v", "arguments": {}}]
+    assert make(validation="check").validation == "check"
+    assert make(validation=None).validation is None and make(validation=[]).validation is None
+
+
+def test_tasks_compare_by_value_and_not_with_other_types():
+    first, same = make(columns={"c": 1}), make(columns={"c": 1})
+    assert (first == same) is True and (first != same) is False
+    assert (first == make(columns={"c": 2})) is False
+    assert first.__eq__("s") is NotImplemented and first != "s"
+    assert make() != task_from_mapping({"slug": "s", "scenario": "checkout", "env": "my-env", "args": {"b": 1, "a": 2}}, Location("tasks.json", 2))
+
+
+def test_remote_slug_must_be_a_non_empty_string():
+    assert remote_slug({"slug": "a", "external_id": "b"}) == "a"
+    assert remote_slug({"slug": "", "external_id": "b"}) == "b"
+    assert remote_slug({"external_id": "b"}) == "b"
+    for bad in ({"slug": 5}, {"slug": ["a"]}, {"slug": ""}, {}, {"external_id": 7}):
+        assert remote_slug(bad) is None and remote_entry(bad) is None
+    assert remote_entry({"slug": "a", "scenario": "e:s", "args": {}}) == ("a", signature_digest('s|{"args":{}}'))

@@ -103,7 +103,7 @@ def test_try_repo_validate_refuses_invalid_staged_tasks(consumer: Consumer, stor
 
 
 def test_try_repo_plan_at_the_pre_push_stage(consumer: Consumer, serve, store):
-    applied = run_cli("apply", ".", "shop", "--api-url", serve.url, "--yes", cwd=consumer.work, env=child_env(KEY))
+    applied = run_cli("apply", "shop", ".", "--api-url", serve.url, "--yes", cwd=consumer.work, env=child_env(KEY))
     assert applied.returncode == 0, applied.stderr
     old = consumer.commit({}, "link the taskset")  # commits .hud/config.json with tasksetId
     new = consumer.commit({"tasks.py": tasks_py(task("alpha"), task("beta", n=3), task("gamma"))})

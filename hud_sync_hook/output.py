@@ -14,6 +14,11 @@ def register_secret(value: str | None) -> None:
         _SECRETS.add(value)
 
 
+def registered_secrets() -> frozenset[str]:
+    """The secrets registered so far (for scrubbing a child's environment; never printed)."""
+    return frozenset(_SECRETS)
+
+
 def mask(text: str) -> str:
     for secret in _SECRETS:
         if secret in text:

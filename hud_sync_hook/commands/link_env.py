@@ -37,19 +37,19 @@ def resolve_env(platform, wanted: str) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hud_sync_hook.config import load_config
-    from hud_sync_hook.discovery import find_project_root
-    from hud_sync_hook.sync import repo_root
+    from hud_sync_hook.config import load_project_config
 
     folder = Path(args.dir).resolve()
     if not folder.is_dir():
         raise HudSyncError("is not a folder", file=args.dir)
-    dialect, config = project_dialect(args, folder, load_config(folder, stop=repo_root(folder)))
-    platform = open_platform_for(args, find_project_root(folder) or folder, dialect)
+    dialect, config = project_dialect(args, folder, load_project_config(folder))
+    platform = open_platform_for(args, config.path.parent.parent, dialect)
     try:
         env = resolve_env(platform, args.env)
         dialect.link_env(config, platform, env)
     finally:
         platform.close()
-    print(f"Linked environment '{env.get('name')}' ({env['id']}) in {config.shown()}")
+    from hud_sync_hook import output
+
+    output.info(f"Linked environment '{env.get('name')}' ({env['id']}) in {config.shown()}")
     return 0

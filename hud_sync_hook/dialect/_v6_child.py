@@ -43,6 +43,7 @@ def collect(module: Any, source_file: Path) -> list[dict[str, Any]]:
     (not dict values); each object once. A v5 task found here is reported as such."""
     lines = _child._source_lines(source_file)
     seen: set[int] = set()
+    slug_seen: dict[str, int] = {}
     out: list[dict[str, Any]] = []
     for name in dir(module):
         if name.startswith("_"):
@@ -64,8 +65,8 @@ def collect(module: Any, source_file: Path) -> list[dict[str, Any]]:
                 row, not_json = _child.to_plain(dump(item))
             else:
                 row, not_json = {"generation": "v5", "slug": _child._safe_str(getattr(item, "slug", None))}, []
-            slug = row.get("slug")
-            line = lines["slugs"].get(slug.strip()) if isinstance(slug, str) else None
+            bound = name if item is value else None  # a task bound to a module-level name is made there
+            line = _child._creation_line(lines, row.get("slug"), bound, None, slug_seen)
             out.append({"task": row, "file": str(source_file), "line": line or lines["names"].get(name), "not_json": not_json})
     return out
 

@@ -150,16 +150,19 @@ def _import(
 # -- the platform -------------------------------------------------------------------------------
 
 
-def open_platform(api_url: str, api_key: str | None, *, project_root: Any = None, timeout: float = 30.0) -> Any:
-    """The `/v2` client for an http(s) URL, or the local store's v6 side for `local`/`local:PATH`."""
+def open_platform(
+    api_url: str, api_key: str | None, *, project_root: Any = None, timeout: float = 30.0, inside: Any = None
+) -> Any:
+    """The `/v2` client for an http(s) URL, or the local store's v6 side for `local`/`local:PATH`
+    (the file chosen, and checked, as for v5)."""
+    from hud_sync_hook.platform import open_platform as open_v5
+
     if api_url == "local" or api_url.startswith("local:"):
         from hud_sync_hook.platform.local_v2 import LocalPlatformV2
 
-        if api_url == "local":
-            path = Path(project_root or Path.cwd()) / ".hud" / "local-platform.sqlite"
-        else:
-            path = Path(api_url[len("local:") :]).expanduser()
-        platform = LocalPlatformV2(path)
+        v5 = open_v5(api_url, None, project_root=project_root, timeout=timeout, inside=inside)
+        v5.close()
+        platform = LocalPlatformV2(v5.store.path)
         platform.origin = "local"
         return platform
     from hud_sync_hook.platform.http import retry_options_from_env

@@ -10,7 +10,9 @@ import json
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
 
-from hud_sync_hook.model import Location, Problem, TaskSpec, describe_type, task_from_mapping
+from hud_sync_hook import safefs
+from hud_sync_hook.model import Location, Problem, TaskSpec, describe_type
+from hud_sync_hook.task_row import read_row
 from hud_sync_hook.validate import compact_if_valid
 
 _WS = json.decoder.WHITESPACE  # what the standard decoder skips between tokens
@@ -27,13 +29,15 @@ def read_task_file(path: Path, shown: str, make_task: Any = None) -> tuple[list[
         if suffix == ".jsonl":
             # Line by line, each task made compact as it is read, so that a large file is never
             # held whole, nor as one decoded string, nor as parsed values.
-            with path.open("rb") as handle:
+            with safefs.open_regular(path) as handle:
                 try:
                     _collect(_jsonl_rows(_text_lines(handle), shown, problems), shown, tasks, problems, make_task)
                 except UnicodeDecodeError:
-                    raw = path.read_bytes()  # reported below, as for the other formats
+                    raw = safefs.read_bytes(path)  # reported below, as for the other formats
         else:
-            raw = path.read_bytes()
+            raw = safefs.read_bytes(path)
+    except safefs.UnsafePath as err:
+        return [], [Problem(Location(shown), err.reason, err.fix)]
     except IsADirectoryError:
         return [], [Problem(Location(shown), "is a folder, not a task file", "rename or remove it")]
     except OSError as err:
@@ -64,8 +68,8 @@ def read_task_file(path: Path, shown: str, make_task: Any = None) -> tuple[list[
 
 
 def row_task(value: dict[str, Any], location: Location) -> TaskSpec:
-    """A v5 row as a task, made compact if it validates."""
-    task = task_from_mapping(value, location)
+    """A v5 row as a task read through the SDK's model (`task_row`), made compact if it validates."""
+    task = read_row(value, location)
     compact_if_valid(task)
     return task
 
@@ -73,7 +77,8 @@ def row_task(value: dict[str, Any], location: Location) -> TaskSpec:
 def _collect(
     rows: Iterable[tuple[Any, int]], shown: str, tasks: list[Any], problems: list[Problem], make_task: Any = None
 ) -> None:
-    """Each row (value, line) as a task, made compact if it validates; a non-object is a problem."""
+    """Each row (value, line) as a task (`make_task`, v5 rows by default), made compact if it
+    validates; a non-object is a problem."""
     make = make_task or row_task
     for value, line in rows:
         if isinstance(value, dict):

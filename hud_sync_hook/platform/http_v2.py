@@ -96,16 +96,13 @@ class HttpPlatformV2(HttpPlatform):
             raise self._error(f"upload rejected by the platform: {detail}", status=response.status_code, detail=detail)
         self._check(response, "POST", "/v2" + path)
         data = self._json(response, "POST", "/v2" + path)
-        ok = (
-            isinstance(data, dict)
-            and isinstance(data.get("taskset_id"), str)
-            and isinstance(data.get("tasks_created"), int)
-            and isinstance(data.get("tasks_updated"), int)
-        )
-        if not ok:
+        # The v5 client's checks (every task counted, the taskset named by a UUID), on the v6 names;
+        # a v5 answer (`evalset_id`) is refused, as the official v6 client does.
+        if not isinstance(data, dict) or not isinstance(data.get("taskset_id"), str):
             raise self._shape_error("POST", "/v2" + path, "an object with 'taskset_id', 'tasks_created' and 'tasks_updated'")
-        self._known_ids[name] = data["taskset_id"]
-        return UploadResult(created=data["tasks_created"], updated=data["tasks_updated"], taskset_id=data["taskset_id"])
+        result = self._upload_result({**data, "evalset_id": data["taskset_id"]}, "/v2" + path, len(tasks))
+        self._known_ids[name] = result.taskset_id
+        return result
 
     def get_env(self, registry_id: str) -> dict[str, Any] | None:
         path = f"/registry/{quote(registry_id, safe='')}"

@@ -37,7 +37,7 @@ def test_a_folder_is_its_own_py_files_only(tmp_path: Path):
         "sub/task.py": "from shape import Task\nnested = Task('letters', 'count', slug='from-sub')\n",
         "tasks.jsonl": jsonl(V6_ROWS),
     })
-    proc = run_cli("plan", ".", "s", "--sdk", "v6", "--api-url", "local", "--format", "json", cwd=project)
+    proc = run_cli("plan", "s", ".", "--sdk", "v6", "--api-url", "local", "--format", "json", cwd=project)
     assert proc.returncode == 0, proc.stderr
     plan = json.loads(proc.stdout)
     assert plan["sdk"] == "v6"
@@ -49,7 +49,7 @@ def test_a_folder_is_its_own_py_files_only(tmp_path: Path):
 def test_apply_plan_and_the_scoped_config_on_the_local_platform(tmp_path: Path):
     project = tmp_path / "proj"
     make_repo(project, {"tasks.jsonl": jsonl(V6_ROWS)})
-    applied = run_cli("apply", "tasks.jsonl", "letters-set", "--api-url", "local", "--yes", cwd=project)
+    applied = run_cli("apply", "letters-set", "tasks.jsonl", "--api-url", "local", "--yes", cwd=project)
     assert applied.returncode == 0, applied.stderr
     assert "HUD SDK v6 (hud 0.6)" in applied.stdout
     config = json.loads((project / ".hud" / "config.json").read_text())
@@ -68,7 +68,7 @@ def test_a_scope_of_another_platform_is_an_error(tmp_path: Path):
     project = tmp_path / "proj"
     config = {"version": 1, "scope": {"origin": "https://api.hud.ai", "user_id": "u", "team_id": "t"}, "registry_id": None, "taskset_id": None, "project_id": None}
     make_repo(project, {"tasks.jsonl": jsonl(V6_ROWS), ".hud/config.json": config})
-    proc = run_cli("plan", "tasks.jsonl", "s", "--api-url", "local", cwd=project)
+    proc = run_cli("plan", "s", "tasks.jsonl", "--api-url", "local", cwd=project)
     assert proc.returncode == 1
     assert ".hud/config.json" in proc.stderr and "was linked against https://api.hud.ai, not local" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -87,7 +87,7 @@ def test_a_v5_project_keeps_its_config_schema(tmp_path: Path):
     project = tmp_path / "proj"
     row = {"slug": "a", "env": {"name": "letters"}, "scenario": "letters:count", "args": {}}
     make_repo(project, {"tasks.jsonl": jsonl([row])})
-    applied = run_cli("apply", "tasks.jsonl", "old-set", "--api-url", "local", "--yes", cwd=project)
+    applied = run_cli("apply", "old-set", "tasks.jsonl", "--api-url", "local", "--yes", cwd=project)
     assert applied.returncode == 0, applied.stderr
     assert "HUD SDK v5" in applied.stdout
     assert set(json.loads((project / ".hud" / "config.json").read_text())) == {"tasksetId", "tasksetName"}
@@ -117,8 +117,8 @@ def test_mixing_generations_is_one_clear_error(tmp_path: Path):
 def test_a_project_that_does_not_exist_is_an_error_and_v5_has_none(tmp_path: Path):
     project = tmp_path / "proj"
     make_repo(project, {"tasks.jsonl": jsonl(V6_ROWS)})
-    proc = run_cli("plan", "tasks.jsonl", "s", "--api-url", "local", "--project", "Research Team", cwd=project)
+    proc = run_cli("plan", "s", "tasks.jsonl", "--api-url", "local", "--project", "Research Team", cwd=project)
     assert proc.returncode == 1 and "no project 'Research Team' on the platform (from --project)" in proc.stderr
     (project / "v5.jsonl").write_text(jsonl([{"slug": "a", "env": {"name": "e"}, "scenario": "e:t", "args": {}}]))
-    proc = run_cli("plan", "v5.jsonl", "s", "--api-url", "local", "--project", "x", cwd=project)
+    proc = run_cli("plan", "s", "v5.jsonl", "--api-url", "local", "--project", "x", cwd=project)
     assert proc.returncode == 1 and "--project is for HUD SDK v6 projects" in proc.stderr

@@ -31,11 +31,11 @@ def official_plan(project: Path, home: Path, url: str, taskset: str, source: str
 
 def our_plan(project: Path, url: str, taskset: str, source: str, *, python: str | None = None) -> dict:
     if python is None:
-        proc = run_cli("plan", source, taskset, "--api-url", url, "--format", "json", cwd=project, env={"HUD_API_KEY": KEY})
+        proc = run_cli("plan", taskset, source, "--api-url", url, "--format", "json", cwd=project, env={"HUD_API_KEY": KEY})
     else:  # under the interpreter where the v6 SDK is installed, as its users run it
         env = {"PATH": "/usr/bin:/bin", "HOME": str(project), "HUD_API_KEY": KEY, "PYTHONPATH": str(REPO_ROOT)}
         proc = subprocess.run(
-            [python, "-m", "hud_sync_hook", "plan", source, taskset, "--api-url", url, "--format", "json"],
+            [python, "-m", "hud_sync_hook", "plan", taskset, source, "--api-url", url, "--format", "json"],
             cwd=project, env=env, capture_output=True, text=True, timeout=180,
         )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -83,11 +83,11 @@ def test_both_tools_agree_in_both_directions(tmp_path: Path, form: str):
 
         # we upload a new taskset, the official client finds everything unchanged
         if python is None:
-            applied = run_cli("apply", source, "beta", "--api-url", url, "--yes", cwd=project, env={"HUD_API_KEY": KEY})
+            applied = run_cli("apply", "beta", source, "--api-url", url, "--yes", cwd=project, env={"HUD_API_KEY": KEY})
         else:
             env = {"PATH": "/usr/bin:/bin", "HOME": str(project), "HUD_API_KEY": KEY, "PYTHONPATH": str(REPO_ROOT)}
             applied = subprocess.run(
-                [python, "-m", "hud_sync_hook", "apply", source, "beta", "--api-url", url, "--yes"],
+                [python, "-m", "hud_sync_hook", "apply", "beta", source, "--api-url", url, "--yes"],
                 cwd=project, env=env, capture_output=True, text=True, timeout=180,
             )
         assert applied.returncode == 0, applied.stderr[-3000:]
@@ -110,11 +110,11 @@ def test_v5_and_v6_tasksets_live_in_one_store(tmp_path: Path):
     home = tmp_path / "home"
     with start_serve(tmp_path, "--api-key", KEY) as server:
         for folder in ("v5", "v6"):
-            applied = run_cli("apply", f"{folder}/tasks.jsonl", "shared-name", "--api-url", server.url, "--yes", cwd=project, env={"HUD_API_KEY": KEY})
+            applied = run_cli("apply", "shared-name", f"{folder}/tasks.jsonl", "--api-url", server.url, "--yes", cwd=project, env={"HUD_API_KEY": KEY})
             assert applied.returncode == 0, applied.stderr
         official = official_plan(v6, home, server.url, "shared-name", "tasks.jsonl")
         assert (official["create_count"], official["unchanged_count"]) == (0, 3)
-        v5_plan = run_cli("plan", "v5/tasks.jsonl", "shared-name", "--api-url", server.url, "--format", "json", cwd=project, env={"HUD_API_KEY": KEY})
+        v5_plan = run_cli("plan", "shared-name", "v5/tasks.jsonl", "--api-url", server.url, "--format", "json", cwd=project, env={"HUD_API_KEY": KEY})
         assert json.loads(v5_plan.stdout)["counts"]["unchanged"] == 1 and json.loads(v5_plan.stdout)["sdk"] == "v5"
 
 
@@ -183,7 +183,7 @@ def test_projects_by_name_and_from_the_environment_as_the_official_client(tmp_pa
         url = server.url
         done = run_official("sync", "tasks", "theirs", "tasks.jsonl", "--project", "Research Team", "--yes", cwd=theirs_dir, home=home, url=url, key=KEY)
         assert done.returncode == 0, done.stdout[-2000:]
-        applied = run_cli("apply", "tasks.jsonl", "ours", "--project", "Research Team", "--api-url", url, "--yes", cwd=ours_dir, env={"HUD_API_KEY": KEY})
+        applied = run_cli("apply", "ours", "tasks.jsonl", "--project", "Research Team", "--api-url", url, "--yes", cwd=ours_dir, env={"HUD_API_KEY": KEY})
         assert applied.returncode == 0, applied.stderr
         # neither stores the taskset id when a project was given
         for folder in (ours_dir, theirs_dir):
@@ -193,7 +193,7 @@ def test_projects_by_name_and_from_the_environment_as_the_official_client(tmp_pa
         assert log.count("GET /v2/projects?search=research-team&limit=500 200") == 2
         # a project the key may not create in: both refuse before uploading
         theirs = run_official("sync", "tasks", "t2", "tasks.jsonl", "--project", "read-only", "--yes", cwd=theirs_dir, home=home, url=url, key=KEY)
-        ours = run_cli("apply", "tasks.jsonl", "o2", "--api-url", url, "--yes", cwd=ours_dir, env={"HUD_API_KEY": KEY, "HUD_DEFAULT_PROJECT": "read-only"})
+        ours = run_cli("apply", "o2", "tasks.jsonl", "--api-url", url, "--yes", cwd=ours_dir, env={"HUD_API_KEY": KEY, "HUD_DEFAULT_PROJECT": "read-only"})
         assert theirs.returncode != 0 and ours.returncode == 1
         assert "may not create tasksets in the project" in ours.stderr
         assert server.stderr_text().count("POST /v2/tasks/upload") == 2

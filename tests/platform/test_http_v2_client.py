@@ -111,3 +111,40 @@ def test_only_a_bearer_header_is_sent_under_v2():
         server.server_close()
     assert seen[0]["path"] == "/v2/auth/me"
     assert seen[0]["authorization"] == f"Bearer {KEY}" and "x-api-key" not in seen[0]
+
+
+def answering(body: bytes):
+    """A loopback server answering every request with `body` (200), and its URL."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        (b'{"evalset_id": "%s", "tasks_created": 1, "tasks_updated": 0}' % UNKNOWN_ID.encode(), "expected an object with 'taskset_id'"),
+        (b'{"taskset_id": "%s", "tasks_created": 5, "tasks_updated": 0}' % UNKNOWN_ID.encode(), "does not add up"),
+        (b'{"taskset_id": "not-a-uuid", "tasks_created": 1, "tasks_updated": 0}', "not a taskset id"),
+    ],
+)
+def test_upload_answers_are_checked_before_they_are_believed(body, expected):
+    server = answering(body)
+    try:
+        with quick(f"http://127.0.0.1:{server.server_address[1]}") as platform, pytest.raises(PlatformError, match=expected):
+            platform.upload("s", [item("a")], None)
+    finally:
+        server.shutdown()
+        server.server_close()

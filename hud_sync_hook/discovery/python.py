@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from hud_sync_hook.discovery import Discovery, Skipped, display_path
-from hud_sync_hook.discovery.files import row_task
-from hud_sync_hook.model import Location, Problem
+from hud_sync_hook.model import Location, Problem, task_from_mapping
+from hud_sync_hook.task_row import read_row
+from hud_sync_hook.validate import compact_if_valid
 
 STDERR_TAIL = 2000
 
@@ -221,9 +222,14 @@ def _collect(
     for raw in record.get("tasks", []):
         file = display_path(Path(raw["file"]), base) if raw.get("file") else shown
         location = Location(file, raw.get("line"))
-        task = (make_task or row_task)(raw["task"], location)
-        if task is None:
-            continue
+        if make_task is not None:  # another SDK generation's rows (None: reported, not a task)
+            task = make_task(raw["task"], location)
+            if task is None:
+                continue
+        else:
+            # A dict is read as a data row is; a Task object was already read by the SDK's model.
+            task = read_row(raw["task"], location) if raw.get("row") else task_from_mapping(raw["task"], location)
+            compact_if_valid(task)
         result.tasks.append(task)
         for path, type_name in raw.get("not_json", []):
             result.problems.append(

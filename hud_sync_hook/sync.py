@@ -233,6 +233,7 @@ class ApplyOutcome:
     batches_total: int = 0
     tasks_sent: int = 0
     error: PlatformError | None = None
+    interrupted: bool = False  # Ctrl-C part-way: the batch in flight may have landed
     seconds: float = 0.0
     detail_lines: list[str] = field(default_factory=list)
 
@@ -268,6 +269,12 @@ def apply_plan(
         except PlatformError as err:
             outcome.error = err
             break
+        except KeyboardInterrupt:
+            outcome.interrupted = True
+            break
+        except Exception as err:  # noqa: BLE001 - any failure part-way is reported with what landed
+            outcome.error = PlatformError(f"the upload failed: {type(err).__name__}: {err}")
+            break
         outcome.created += result.created
         outcome.updated += result.updated
         outcome.taskset_id = result.taskset_id or outcome.taskset_id
@@ -277,6 +284,24 @@ def apply_plan(
             progress(index + 1, len(chunks))
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+def landed_message(outcome: ApplyOutcome, plan: Plan, again: str) -> str:
+    """How far an upload that stopped part-way got, where, and that running `again` continues."""
+    where = f"'{plan.taskset_name}'"
+    where += f" (taskset id {outcome.taskset_id})" if outcome.taskset_id else " (its id is not known yet)"
+    status = outcome.error.status if outcome.error is not None else None
+    # A refused request wrote nothing; a lost answer (Ctrl-C, timeout, 5xx, dropped line) may hide a write.
+    rest = (
+        "the rest did not"
+        if status is not None and 400 <= status < 500 and status != 429
+        else "the batch in flight may have landed too, the rest did not"
+    )
+    return (
+        f"upload stopped after {outcome.batches_done} of {outcome.batches_total} batch(es): "
+        f"{outcome.tasks_sent} of {len(plan.to_upload)} task(s) landed in {where}, {rest}; "
+        f"{again} to continue (uploads are idempotent: what landed shows as unchanged)"
+    )
 
 
 def remember_taskset(local: LocalTasks, taskset_id: str | None, name: str | None) -> bool:

@@ -360,20 +360,20 @@ def plan_commit(check: Check, args: argparse.Namespace, root) -> int:
 
 def upload(platform, plan, check: Check, branches: list[str]) -> int:
     from hud_sync_hook import output
-    from hud_sync_hook.sync import apply_plan
+    from hud_sync_hook.sync import apply_plan, landed_message
 
     where = ", ".join(branches)
     if not plan.has_changes:
         print(f"{PREFIX} push to {where}: nothing to upload")
         return 0
     outcome = apply_plan(platform, plan, check.local)
-    if outcome.error is not None:
-        output.error(
-            f"{outcome.error} — upload for the push to {where} stopped after {outcome.batches_done} of "
-            f"{outcome.batches_total} batch(es) ({outcome.tasks_sent} of {len(plan.to_upload)} task(s) landed); "
-            "push refused: fix the cause and push again (uploads are idempotent)"
-        )
-        return 1
+    stored = check.local.config.taskset_id
+    if outcome.interrupted or outcome.error is not None:
+        cause = "interrupted" if outcome.interrupted else str(outcome.error)
+        output.error(f"{cause} — push to {where} refused: {landed_message(outcome, plan, 'push again')}")
+        if outcome.taskset_id and outcome.taskset_id != stored:
+            output.info(f"{PREFIX} commit tasksetId {outcome.taskset_id} in {CONFIG_PATH} so later plans use this taskset")
+        return 130 if outcome.interrupted else 1
     output.info(
         f"{PREFIX} uploaded {outcome.tasks_sent} task(s) to '{plan.taskset_name}' for the push to {where}: "
         f"{outcome.created} created, {outcome.updated} updated"

@@ -24,6 +24,9 @@ from hud_sync_hook.errors import ConfigError, HudSyncError
 CONFIG_PATH = ".hud/config.json"
 CONFIG_KEY = "prePush"
 DEFAULT_TIMEOUT = 10.0
+# The hook's conversation with the platform for one pushed commit's plan (up to three requests, with
+# their retries) ends within this many times --timeout.
+PLAN_BUDGET_TIMEOUTS = 3
 TASK_SUFFIXES = (".py", ".json", ".jsonl", ".yaml", ".yml")
 DATA_NAMES = tuple(f"tasks{suffix}" for suffix in TASK_SUFFIXES[1:])
 CONFIG_NAMES = ("config.json", "deploy.json")
@@ -318,6 +321,7 @@ def open_platform_quickly(settings: Settings, root, project_dir: str):
 
     timeout = settings.timeout
     platform = HttpPlatform(url, found.value, timeout=timeout, max_attempts=2, max_retry_seconds=timeout)
+    platform.limit_total(PLAN_BUDGET_TIMEOUTS * timeout)  # the whole plan, whatever the platform does
     platform.key_source = found.source
     return platform, None
 
@@ -366,6 +370,8 @@ def upload(platform, plan, check: Check, branches: list[str]) -> int:
     if not plan.has_changes:
         print(f"{PREFIX} push to {where}: nothing to upload")
         return 0
+    if hasattr(platform, "limit_total"):
+        platform.limit_total(None)  # each upload batch is still bounded by --timeout (one retry)
     outcome = apply_plan(platform, plan, check.local)
     stored = check.local.config.taskset_id
     if outcome.interrupted or outcome.error is not None:

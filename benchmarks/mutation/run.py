@@ -59,6 +59,7 @@ RESULTS = HERE / "RESULTS.md"
 MODULES: dict[str, list[str]] = {
     "hud_sync_hook/plan.py": ["tests/core/test_plan.py"],
     "hud_sync_hook/model.py": ["tests/core/test_model.py", "tests/test_signature_equivalence.py"],
+    "hud_sync_hook/task_row.py": ["tests/core/test_task_row.py"],
     "hud_sync_hook/validate.py": ["tests/core/test_validate.py"],
     "hud_sync_hook/jsonstream.py": ["tests/core/test_jsonstream.py"],
     "hud_sync_hook/github/comments.py": [
@@ -474,8 +475,10 @@ def _split_node(test: str) -> tuple[str, str]:
 
 def run_module(pattern: str, tests: list[str], workers: int, equivalents: dict[tuple[str, str], str]) -> ModuleResult | None:
     files = expand(pattern)
-    test_files = sorted(
-        {str(Path(t).relative_to(REPO_ROOT)) + node for g in tests for file, node in [_split_node(g)] for t in glob.glob(str(REPO_ROOT / file))}
+    test_files = list(  # in the order given, so a module's own tests run first and most kills come quickly
+        dict.fromkeys(
+            str(Path(t).relative_to(REPO_ROOT)) + node for g in tests for file, node in [_split_node(g)] for t in sorted(glob.glob(str(REPO_ROOT / file)))
+        )
     )
     if not files or not test_files:
         print(f"{pattern}: {'no such module' if not files else 'no tests'}, skipped")

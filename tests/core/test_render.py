@@ -35,11 +35,13 @@ def full_plan(force: bool = False) -> Plan:
     plan.env_mismatches = [EnvMismatch("same", Location("tasks.json", 4), "e", "e-renamed")]
     plan.notes = ["linked environment e-renamed"]
     plan.switching_from = "99999999-8888-7777-6666-555555555555"
+    plan.platform_url, plan.key_source = "https://api.hud.ai", "HUD_API_KEY"
     return plan
 
 
 TEXT_FULL = (
     "Sync plan for 'ts' (11111111-2222-3333-4444-555555555555)\n"
+    '  Platform: https://api.hud.ai (API key from HUD_API_KEY)\n'
     '  Switching from previously stored taskset (99999999...)\n'
     '  Note: linked environment e-renamed\n'
     '\n'
@@ -73,6 +75,7 @@ TEXT_FULL = (
 MARKDOWN_FULL = (
     '### HUD taskset plan: ts\n'
     'pre\n'
+    'Platform: https:\u200b//api.hud.ai\n'
     '**2 to create, 1 to update, 1 unchanged, 2 remote-only**, 1 probable renames\n'
     'Switching from previously stored taskset `99999999…`\n'
     '> linked environment e-renamed\n'
@@ -215,7 +218,9 @@ def test_the_budget_is_shared_fairly():
     assert _share([10, 50, 100], 1_000) == [10, 50, 100]
     assert _share([10, 50, 100], 120) == [10, 50, 60]
     assert _share([10, 50, 100], 100) == [10, 45, 45]
-    assert _share([10, 50], -5) == [0, 0]
+    # A section needing exactly the fair share gets it, and what it leaves goes to the others.
+    assert _share([0, 48, 48, 17], 53) == [0, 18, 18, 17]
+    assert _share([10, 50], -5) == [0, 0] and _share([5], -5) == [0]
     assert _share([], 100) == []
 
 
@@ -240,3 +245,82 @@ def test_render_picks_the_format():
     assert json.loads(render(plan, "json"))["create"][0]["slug"] == "a"
     assert render(plan, "markdown") == render_markdown(plan)
     assert render(plan, "text") == render_text(plan)
+
+
+def test_the_json_plan_has_every_documented_member():
+    plan = full_plan()
+    data = json.loads(render(plan, "json"))
+    assert data == {
+        "schema_version": 1,
+        "taskset": {
+            "name": "ts",
+            "id": "11111111-2222-3333-4444-555555555555",
+            "exists": True,
+            "switching_from": "99999999-8888-7777-6666-555555555555",
+        },
+        "platform": {"url": "https://api.hud.ai", "key_from": "HUD_API_KEY"},
+        "remote_known": True,
+        "summary": "2 to create, 1 to update, 1 unchanged, 2 remote-only",
+        "counts": {"create": 2, "update": 1, "unchanged": 1, "remote_only": 2, "renames": 1},
+        "has_changes": True,
+        "forced": False,
+        "plan_hash": plan.plan_hash,
+        "create": [
+            {"slug": "new", "scenario": "e:s", "file": "tasks.json", "line": 1},
+            {"slug": "renamed", "scenario": "e:s", "file": "tasks.json", "line": 2},
+        ],
+        "update": [{"slug": "changed", "scenario": "e:s", "file": "tasks.json", "line": 3}],
+        "unchanged": ["same"],
+        "remote_only": ["gone", "old-name"],
+        "renames": [{"old": "old-name", "new": "renamed"}],
+        "skipped": [{"path": "broken.py", "error": "SyntaxError: invalid syntax (line 2)"}],
+        "problems": [{"file": "bad.json", "line": 3, "column": 5, "message": "slug is empty", "fix": "set a slug"}],
+        "env_mismatches": [{"slug": "same", "file": "tasks.json", "line": 4, "local_env": "e", "current_env": "e-renamed"}],
+        "notes": ["linked environment e-renamed"],
+    }
+    assert len(plan.plan_hash) == 64
+    text = render(plan, "json")
+    assert text.endswith("}\n") and text.startswith('{\n  "schema_version": 1,\n')
+    assert json.loads(render(offline_plan([local("é", 1)], taskset_name=None), "json"))["create"][0]["slug"] == "é"
+    assert '"slug": "é"' in render(offline_plan([local("é", 1)], taskset_name=None), "json")
+
+
+def test_the_default_limit_is_60000_characters():
+    # Room for the comment marker and footers within GitHub's 65,536. This plan's cut falls exactly
+    # at the limit: one character more shows one more row.
+    plan = build_plan([local(f"ttttttt-{i:04}", i) for i in range(2000)], [], taskset_name="ts", taskset_id=None, taskset_exists=True)
+    default = render_markdown(plan)
+    assert default == render_markdown(plan, limit=60_000) != render_markdown(plan, limit=60_001)
+    assert len(default) <= 60_000
+
+
+def test_each_row_is_shown_as_soon_as_it_and_the_count_of_the_rest_fit():
+    # Where the cuts fall for twelve short rows: one more row per row's length (5 characters), one
+    # sooner where the "N more" count loses a digit, and the last row needs no "more" line at all.
+    rows = [f"- r{i}" for i in range(12)]
+    first_cap_showing = {}
+    for cap in range(30, 200):
+        text = _section_text("T", None, rows, cap)
+        shown = -1 if "left out" in text else text.count("- r")
+        first_cap_showing.setdefault(shown, cap)
+        if shown >= 1:
+            assert len(text) <= cap
+            assert (f"_{12 - shown} more, see the run log_" in text) == (shown < 12)
+    assert first_cap_showing == {-1: 30, 0: 44, 1: 77, 2: 82, 3: 87, 4: 91, 5: 96, 6: 101, 7: 106, 8: 111, 9: 116, 10: 121, 12: 127}
+    # A header alone fits exactly in its size plus one.
+    assert _section_text("T", "| h |", [], 55) == "<details open><summary>T</summary>\n\n| h |\n\n</details>\n"
+    assert _section_text("T", "| h |", [], 54) == "T: list left out, see the run log\n"
+
+
+def test_a_small_section_gets_what_it_needs_and_the_long_list_every_character_left():
+    plan = build_plan(
+        [local(f"task-{i:03}", i) for i in range(100)] + [local("same", 999)],
+        [remote("same")],
+        taskset_name="ts",
+        taskset_id=None,
+        taskset_exists=True,
+    )
+    below, at = render_markdown(plan, limit=2_039), render_markdown(plan, limit=2_040)
+    assert "<summary>Unchanged (1)</summary>\n\n- same\n" in below and "<summary>Unchanged (1)</summary>\n\n- same\n" in at
+    assert below.count("| task-") == 46 and "_54 more, see the run log_" in below
+    assert at.count("| task-") == 47 and "_53 more, see the run log_" in at

@@ -31,8 +31,16 @@ def _load(name: str):
     return importlib.import_module(f"hud_sync_hook.commands.{COMMANDS[name][0]}")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error exits 1: 2 means "has changes" under --detailed-exitcode."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="hud-sync-hook",
         description="Review and publish HUD evaluation tasksets.",
     )
@@ -62,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from hud_sync_hook.errors import HudSyncError
 
     try:
+        from hud_sync_hook.commands._common import check_numbers
+
+        check_numbers(args)
         return int(_load(args.command).run(args) or 0)
     except HudSyncError as err:
         from hud_sync_hook.output import error

@@ -38,6 +38,9 @@ def run(args: argparse.Namespace) -> int:
         offer_env_rewrite(prepared)
         if not plan.has_changes:
             return 0
+        if args.dry_run:
+            print("--dry-run: nothing uploaded")
+            return 2 if args.detailed_exitcode else 0
         if not args.yes:
             if not output.is_interactive():
                 output.error("not uploading without confirmation: pass --yes to upload from a script")
@@ -51,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         if outcome.taskset_id:
             try:
                 if remember_taskset(local, outcome.taskset_id, plan.taskset_name):
-                    print(f"Stored tasksetId {outcome.taskset_id} in {local.config.shown()}")
+                    output.info(f"Stored tasksetId {outcome.taskset_id} in {local.config.shown()}")
             except HudSyncError as err:
                 output.warning(f"uploaded, but could not store the taskset id: {err}")
         if outcome.error is not None:
@@ -71,9 +74,9 @@ def run(args: argparse.Namespace) -> int:
             detail = outcome.error.detail
             if detail and "\n" in detail:
                 for line in detail.splitlines():
-                    print(f"  {line}", file=sys.stderr)
+                    output.info(f"  {line}", file=sys.stderr)
             return 1
-        print(
+        output.info(
             f"Uploaded {outcome.tasks_sent} task(s) to '{plan.taskset_name}' in {outcome.batches_done} batch(es): "
             f"{outcome.created} created, {outcome.updated} updated"
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import uuid
@@ -83,6 +84,52 @@ def load_registry(path: str | Path) -> list[dict[str, Any]]:
     return data
 
 
+# Marks a SQLite file as a hud-sync-hook store ("HUDS"), so that no other file is ever written to.
+APPLICATION_ID = 0x48554453
+_OWN_OBJECTS = {"evalsets", "tasks", "tasks_by_evalset", "tasks_by_slug"}
+
+
+def check_store_file(path: Path) -> bool:
+    """Refuse any existing file that is not a hud-sync-hook store; True when there is none yet.
+
+    Checked before the store is opened for writing, so a refused file is left exactly as it was:
+    only its type is looked at, then SQLite reads it read-only and immutable (no lock, no journal).
+    No file descriptor of this process is opened on it here: closing one would drop the locks
+    SQLite holds through other connections to the same file. A store made before stores were
+    marked (application id 0, holding only this store's tables) is accepted.
+    """
+    import stat
+
+    from hud_sync_hook import safefs
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return True
+    not_store = HudSyncError(
+        "is not a hud-sync-hook local platform; refusing to write to it; choose another path "
+        "(a new file is created there)",
+        file=str(path),
+    )
+    if not stat.S_ISREG(info.st_mode):
+        raise safefs.UnsafePath(f"is {safefs.kind(info.st_mode)}, not a regular file", path, "replace it with a file")
+    if info.st_size == 0:
+        raise not_store
+    try:
+        uri = f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1"
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
+            application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError:
+        raise not_store from None
+    if application_id == APPLICATION_ID:
+        return False
+    names = {n for n in names if not n.startswith("sqlite_")}
+    if application_id == 0 and {"evalsets", "tasks"} <= names <= _OWN_OBJECTS:
+        return True  # an unmarked store of ours: marked now
+    raise not_store
+
+
 class LocalStore:
     """Tasksets and tasks in SQLite (WAL mode), safe to share between threads and processes.
 
@@ -95,9 +142,12 @@ class LocalStore:
         self.registry: list[dict[str, Any]] | None = list(registry) if registry is not None else None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = check_store_file(self.path)
             with self._connect() as conn:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(_SCHEMA)
+                if fresh:
+                    conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
         except sqlite3.DatabaseError as err:
             raise HudSyncError(
                 f"cannot open the local platform database ({err}); "
@@ -401,6 +451,10 @@ class LocalPlatform:
         self.store = LocalStore(path, registry=registry)
         self._count = 0
         self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"local:{self.store.path}"
 
     def __repr__(self) -> str:
         return f"LocalPlatform({str(self.store.path)!r})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hud_sync_hook.inert import json_text
 from hud_sync_hook.model import Problem, TaskSpec
 from hud_sync_hook.plan import SCHEMA_VERSION, Plan
 
@@ -32,6 +33,7 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
             "exists": plan.taskset_exists,
             "switching_from": plan.switching_from,
         },
+        "platform": {"url": plan.platform_url, "key_from": plan.key_source},
         "remote_known": plan.remote_known,
         "summary": plan.summary(),
         "counts": plan.counts(),
@@ -60,4 +62,4 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
 
 
 def render_json(plan: Plan) -> str:
-    return json.dumps(plan_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(plan_dict(plan), indent=2, ensure_ascii=False)) + "\n"

@@ -11,6 +11,7 @@ import html
 import re
 from typing import Iterable, Sequence
 
+from hud_sync_hook.inert import text as inert_text
 from hud_sync_hook.plan import Plan
 
 DEFAULT_LIMIT = 60_000
@@ -29,7 +30,7 @@ _BREAKS = re.compile(r"\s*[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]\s*")
 
 def escape(text: object, max_len: int = 300) -> str:
     """Untrusted text as inert Markdown: one line, no HTML, no syntax, nobody mentioned, no links."""
-    value = _BREAKS.sub(" ", str(text).strip())
+    value = inert_text(_BREAKS.sub(" ", str(text).strip()))
     if len(value) > max_len:
         value = value[: max_len - 1] + "…"
     value = _MD_SPECIAL.sub(r"\\\1", value)
@@ -148,6 +149,8 @@ def render_markdown(
     name = escape(plan.taskset_name or plan.taskset_id or "?")
     head: list[str] = [f"### {title or 'HUD taskset plan'}: {name}\n"]
     head.extend(f"{line}\n" for line in preamble)
+    if plan.platform_url:
+        head.append(f"Platform: {escape(plan.platform_url)}\n")
     if plan.remote_known:
         head.append(f"**{plan.summary()}**" + (f", {len(plan.renames)} probable renames" if plan.renames else "") + "\n")
         if not plan.taskset_exists:

@@ -24,13 +24,13 @@ def test_sdk_tasks_plan_apply_and_match_the_official_signature(oracle: Oracle, s
     make_repo(project, {})
     python = str(ORACLE_PYTHON)
     env = _sdk_env(oracle)
-    plan = ours("plan", ".", "sdk", "--api-url", server.url, "--format", "json", cwd=project, python=python, env=env)
+    plan = ours("plan", "sdk", ".", "--api-url", server.url, "--format", "json", cwd=project, python=python, env=env)
     assert plan.returncode == 0, plan.stderr
     data = json.loads(plan.stdout)
     created = {t["slug"]: t for t in data["create"]}
     assert sorted(created) == ["checkout-alice", "refund-bob"]
-    assert created["checkout-alice"] == {"slug": "checkout-alice", "scenario": "shop-env:checkout", "file": "tasks.py", "line": 8}
-    applied = ours("apply", ".", "sdk", "--api-url", server.url, "--yes", cwd=project, python=python, env=env)
+    assert created["checkout-alice"] == {"slug": "checkout-alice", "scenario": "shop-env:checkout", "file": "tasks.py", "line": 7}
+    applied = ours("apply", "sdk", ".", "--api-url", server.url, "--yes", cwd=project, python=python, env=env)
     assert applied.returncode == 0, applied.stderr
     again = ours("plan", "--api-url", server.url, cwd=project, python=python, env=env)
     assert "All tasks up to date" in again.stdout, again.stdout + again.stderr

@@ -47,7 +47,7 @@ def ours(*args: str, cwd: Path, python: str = sys.executable, env: dict[str, str
 
 
 def our_plan(source: Path, taskset: str, url: str, python: str, env: dict[str, str] | None = None) -> dict[str, Any]:
-    result = ours("plan", source.name, taskset, "--api-url", url, "--format", "json", cwd=source.parent, python=python, env=env)
+    result = ours("plan", taskset, source.name, "--api-url", url, "--format", "json", cwd=source.parent, python=python, env=env)
     assert result.returncode == 0, f"plan of {source} failed:\n{result.stderr}"
     data = json.loads(result.stdout)
     return {
@@ -109,7 +109,7 @@ def _check_set(seed: int, oracle: Oracle, url: str, root: Path) -> list[str]:
         answers = oracle.ask({"op": "rows", "rows": taskset["broken"]})["rows"]
         official = {row_line(kind, i) for i, answer in enumerate(answers) if "refused" in answer}
         expect("rows the official client refuses", official, {row_line(kind, i) for i in taskset["refused"]})
-        result = ours("apply", source.name, f"refused-{seed}", "--api-url", url, "--yes", cwd=folder)
+        result = ours("apply", f"refused-{seed}", source.name, "--api-url", url, "--yes", cwd=folder)
         expect("our exit status on refused rows", result.returncode, 1)
         expect("rows ours refuses", refused_lines(result.stderr, source.name), official)
         synced = oracle.ask({"op": "sync", "cwd": str(folder), "taskset": f"refused-{seed}", "source": source.name, "dry_run": False})
@@ -126,7 +126,7 @@ def _check_set(seed: int, oracle: Oracle, url: str, root: Path) -> list[str]:
         expect("(a) our plan of the YAML copy", our_plan(yaml_source, f"official-{seed}", url, python), {"create": [], "update": [], "unchanged": slugs})
 
     # (b) ours uploads; the official dry run then has nothing to do.
-    applied = ours("apply", source.name, f"ours-{seed}", "--api-url", url, "--yes", cwd=folder, python=python, env=env)
+    applied = ours("apply", f"ours-{seed}", source.name, "--api-url", url, "--yes", cwd=folder, python=python, env=env)
     expect("our upload", (applied.returncode, applied.stderr if applied.returncode else ""), (0, ""))
     dry = oracle.ask({"op": "sync", "cwd": str(folder), "taskset": f"ours-{seed}", "source": source.name, "dry_run": True})
     expect("(b) official dry run after our upload", (dry["exit"], dry["create"], dry["update"], dry["unchanged"], dry["uploaded"]), (0, [], [], slugs, []))
@@ -187,7 +187,7 @@ def test_the_official_command_line_agrees(kind: str, oracle: Oracle, server, tmp
     assert _listed(uploaded.stdout + uploaded.stderr, "+") == slugs, uploaded.stdout + uploaded.stderr
     assert our_plan(source, f"cli-{kind}", server.url, python, env) == {"create": [], "update": [], "unchanged": slugs}
 
-    applied = ours("apply", source.name, f"cli-ours-{kind}", "--api-url", server.url, "--yes", cwd=source.parent, python=python, env=env)
+    applied = ours("apply", f"cli-ours-{kind}", source.name, "--api-url", server.url, "--yes", cwd=source.parent, python=python, env=env)
     assert applied.returncode == 0, applied.stderr
     dry = _official_cli(f"cli-ours-{kind}", source.name, "--dry-run", cwd=source.parent, home=home, url=server.url)
     assert dry.returncode == 0 and "All tasks up to date" in dry.stdout + dry.stderr, dry.stdout + dry.stderr

@@ -49,6 +49,9 @@ def resolve_target(args: argparse.Namespace) -> None:
     Two positionals are TASKSET SOURCE. A lone positional that names an existing path is the source
     (said on stderr); otherwise it is the taskset. A taskset that looks like a path is refused.
     """
+    if getattr(args, "target_resolved", False):  # planning again after a rewrite
+        return
+    args.target_resolved = True
     command = f"hud-sync-hook {getattr(args, 'command', None) or 'plan'}"
     positionals = [p for p in (getattr(args, "taskset", None), args.source) if p is not None]
     taskset_flag = getattr(args, "taskset_flag", None)

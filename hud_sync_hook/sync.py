@@ -175,6 +175,8 @@ def plan_against(
         else:
             plan.switching_from = stored
     plan.skipped = list(local.discovery.skipped)
+    plan.platform_url = getattr(platform, "url", None)
+    plan.key_source = getattr(platform, "key_source", None)
     return plan
 
 

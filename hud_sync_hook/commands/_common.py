@@ -154,20 +154,26 @@ def api_url(args: argparse.Namespace) -> str:
 
 def open_platform_for(args: argparse.Namespace, project_root: Path | None):
     """The platform the arguments name; the API key is required for anything but `local`."""
-    from hud_sync_hook.config import find_api_key
     from hud_sync_hook.platform import open_platform
+    from hud_sync_hook.trust import find_api_key
 
     url = api_url(args)
     key = None
     if not url.startswith("local"):
-        key = find_api_key()
+        found = find_api_key()
+        if found.ignored:
+            output.warning(found.ignored)
+        key = found.value
         if not key:
             raise HudSyncError(
-                "no HUD API key: set HUD_API_KEY, or put HUD_API_KEY=... in ./.env or ~/.hud/.env "
+                "no HUD API key: set HUD_API_KEY, or put HUD_API_KEY=... in ~/.hud/.env or an untracked ./.env "
                 "(or use --api-url local to try the local platform)"
             )
         output.register_secret(key)
-    return open_platform(url, key, project_root=project_root, timeout=getattr(args, "timeout", 30.0))
+    platform = open_platform(url, key, project_root=project_root, timeout=getattr(args, "timeout", 30.0))
+    if key:
+        platform.key_source = found.source
+    return platform
 
 
 def write_out(path: str, text: str) -> None:

@@ -250,6 +250,7 @@ def test_settings_from_the_repository_config(consumer: Consumer, serve):
     git_run(consumer.work, "reset", "-q", "--hard", "HEAD~1")
 
     install(consumer, "--taskset", "evals-set")  # arguments and config together
+    git_run(consumer.work, "config", "--global", "hud-sync-hook.allowApiUrl", serve.url)  # the user trusts it
     consumer.commit({"evals/tasks.py": tasks_py(task("from-evals"), task("more"))})
     pushed = consumer.push("main", env=KEY)
     assert pushed.returncode == 0, pushed.output

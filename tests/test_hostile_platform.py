@@ -36,7 +36,7 @@ def project(tmp_path: Path) -> Path:
 def test_timeout_bounds_a_whole_request_against_a_trickle(tmp_path: Path, in_headers: bool):
     """One byte every 0.2 s for up to 120 s: `plan --timeout 2` gives up after about 2 s, one line."""
     with trickle_server(interval=0.2, limit=600, in_headers=in_headers) as attacker:
-        ran = run_cli("plan", ".", TASKSET_ID, "--api-url", attacker.url, "--timeout", "2",
+        ran = run_cli("plan", TASKSET_ID, ".", "--api-url", attacker.url, "--timeout", "2",
                       cwd=project(tmp_path), env={**KEY, "HUD_SYNC_HOOK_MAX_ATTEMPTS": "1"}, timeout=60)
     assert ran.returncode == 1, ran.stdout + ran.stderr
     lines = ran.stderr.strip().splitlines()
@@ -81,7 +81,7 @@ def _peak_rss_mb(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProces
 ])
 def test_an_endless_answer_is_refused_with_one_line_and_bounded_memory(tmp_path: Path, kind: str, argument: str, message: str):
     with endless_server(kind) as attacker:
-        ran, peak = _peak_rss_mb(["plan", ".", argument, "--api-url", attacker.url], project(tmp_path))
+        ran, peak = _peak_rss_mb(["plan", argument, ".", "--api-url", attacker.url], project(tmp_path))
     assert ran.returncode == 1, ran.stdout + ran.stderr
     (line,) = ran.stderr.strip().splitlines()
     assert message in line and "refusing it" in line, line

@@ -156,12 +156,12 @@ def test_an_untracked_dotenv_is_the_developer_s_own(tmp_path: Path, serve):
     project = tmp_path / "p"
     make_repo(project, {"tasks.json": [task("one")], ".gitignore": ".env\n"})
     (project / ".env").write_text(f"HUD_API_KEY={HUD_API_KEY}\n")
-    ran = run_cli("plan", ".", "shop", "--api-url", serve.url, cwd=project, env=child_env())
+    ran = run_cli("plan", "shop", ".", "--api-url", serve.url, cwd=project, env=child_env())
     assert ran.returncode == 0, ran.stderr
     assert f"  Platform: {serve.url} (API key from ./.env)" in ran.stdout
     (project / ".env").unlink()
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / ".env").write_text(f"HUD_API_KEY={HUD_API_KEY}\n")
     (project / ".env").symlink_to(tmp_path / "elsewhere" / ".env")  # a link out of the repository
-    ran = run_cli("plan", ".", "shop", "--api-url", serve.url, cwd=project, env=child_env())
+    ran = run_cli("plan", "shop", ".", "--api-url", serve.url, cwd=project, env=child_env())
     assert ran.returncode == 1 and "no HUD API key" in ran.stderr

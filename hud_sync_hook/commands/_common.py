@@ -135,7 +135,7 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--detailed-exitcode",
         action="store_true",
-        help="exit 2 when there are changes (0: nothing to do, 1: error)",
+        help="exit 2 when the plan has changes (for apply, with --dry-run); 0: nothing to do, 1: error",
     )
 
 
@@ -143,9 +143,12 @@ def add_api_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--api-url",
         default=None,
+        metavar="URL|local|local:PATH",
         help="platform URL, or `local` / `local:PATH` for the SQLite platform (default: $HUD_API_URL or https://api.hud.ai)",
     )
-    parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="HTTP timeout per request")
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, metavar="SECONDS", help="HTTP timeout per request (default: 30)"
+    )
 
 
 def api_url(args: argparse.Namespace) -> str:

@@ -375,3 +375,35 @@ def test_unregistered_scenarios_are_reported_before_any_upload(project, tmp_path
     assert "1 task(s) would be rejected by the platform (see Problems); fix them before apply" in planned.stderr
     assert applied.returncode == 1 and "nothing was uploaded" in applied.stderr
     assert "POST" not in log
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["plan", "apply", "sync", "validate", "export", "link-env", "serve", "pre-push", "install-hook", "github"],
+)
+def test_every_command_help_has_examples_the_key_and_exit_codes(tmp_path, command):
+    shown = run_cli(command, "--help", cwd=tmp_path)
+    assert shown.returncode == 0 and not shown.stderr
+    text = shown.stdout
+    assert "options:" in text
+    examples = text.split("examples:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert 2 <= len([line for line in examples if "hud-sync-hook" in line or "uses:" in line]) <= 3, text
+    assert "API key: " in text and "exit codes:\n  0  " in text and "\n  1  " in text
+    if command in ("plan", "apply", "sync", "export", "link-env", "pre-push"):
+        assert "HUD_API_KEY from the environment, else HUD_API_KEY=... in ./.env" in text and "~/.hud/.env" in text
+    if command in ("plan", "apply", "sync"):
+        assert "\n  2  only with" in text and "[TASKSET] [SOURCE]" in text and "--dry-run" in text
+    for line in text.splitlines():
+        assert len(line) <= 100, line
+
+
+def test_help_texts_say_what_the_flags_do(tmp_path):
+    plan = run_cli("plan", "--help", cwd=tmp_path).stdout
+    force = plan.split("--force", 2)[2].split("\n  --", 1)[0]
+    assert "upload every task" not in force and "treat every selected task as changed" in " ".join(force.split())
+    validate = run_cli("validate", "--help", cwd=tmp_path).stdout
+    assert "--format {text,json}" in validate
+    assert "text: problems as file:line" in " ".join(validate.split("--format {text,json}", 2)[2].split())
+    apply = run_cli("apply", "--help", cwd=tmp_path).stdout
+    for flag in ("--timeout SECONDS", "--batch-size N", "-y, --yes", "--dry-run", "--taskset NAME|ID", "--source PATH"):
+        assert flag in apply

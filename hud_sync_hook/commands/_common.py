@@ -89,10 +89,10 @@ def resolve_target(args: argparse.Namespace) -> None:
         only = positionals[0]
         if Path(only).exists():
             source = only
-            stored = "--id" if getattr(args, "taskset_id", None) else "tasksetId in .hud/config.json"
+            stored = "--id" if getattr(args, "taskset_id", None) else "tasksetId in the project's .hud/config.json"
+            hint = "" if _looks_like_path(only) else f" (to name a taskset {only!r}, pass --taskset {only})"
             print(
-                f"hud-sync-hook: {only!r} is an existing path, so it is the SOURCE; the taskset comes from {stored} "
-                f"(to name a taskset {only!r}, pass --taskset {only})",
+                f"hud-sync-hook: {only!r} is an existing path, so it is the SOURCE; the taskset comes from {stored}{hint}",
                 file=sys.stderr,
             )
         else:

@@ -273,8 +273,15 @@ def test_the_official_argument_order_and_the_flag_forms(project):
     assert "All tasks up to date" in alone.stdout
     assert alone.stderr.strip() == (
         "hud-sync-hook: '.' is an existing path, so it is the SOURCE; the taskset comes from tasksetId in "
-        ".hud/config.json (to name a taskset '.', pass --taskset .)"
+        "the project's .hud/config.json"
     )
+    write_files(project, {"demo/tasks.jsonl": rows(("d", {"n": 1}))})
+    folder = run_cli("plan", "demo", "--api-url", url, cwd=project)
+    assert folder.returncode == 0, folder.stderr  # the folder demo/, planned against the stored taskset
+    assert "Create (1):\n    + d" in folder.stdout and "Sync plan for 'demo'" in folder.stdout
+    assert "(to name a taskset 'demo', pass --taskset demo)" in folder.stderr
+    named = run_cli("plan", "--taskset", "demo", "--api-url", url, "--format", "json", cwd=project)
+    assert json.loads(named.stdout)["counts"] == {"create": 0, "update": 0, "unchanged": 3, "remote_only": 0, "renames": 0}
 
 
 @pytest.mark.parametrize(

@@ -133,3 +133,32 @@ def test_a_config_written_by_either_tool_is_found_by_the_other(tmp_path, layout)
     assert "Using taskset ID from .hud/config.json" in check.stdout and "Unchanged: 3" in check.stdout
     assert "All tasks up to date" in check.stdout
     assert sorted(p.relative_to(root).as_posix() for p in root.rglob(".hud")) == [".hud"]
+
+
+@needs_official
+def test_an_environment_linked_by_either_tool_is_seen_by_the_other(tmp_path):
+    hud = official_hud()
+    root = tmp_path / "proj"
+    make_repo(root, {"tasks/tasks.jsonl": ROWS, "tasks/env.py": 'from hud import Environment\nenv = Environment("shop")\n'})
+    registry = tmp_path / "registry.json"
+    registry.write_text(json.dumps([
+        {"id": "00000000-0000-0000-0000-0000000000b1", "name": "shop", "scenarios": ["checkout"]},
+        {"id": "00000000-0000-0000-0000-0000000000b2", "name": "shop-v2", "scenarios": ["checkout"]},
+    ]))
+    env = {"HUD_API_KEY": HUD_API_KEY}
+    with start_serve(tmp_path, "--registry", str(registry)) as server:
+        official = run_official(hud, "sync", "env", "shop-v2", cwd=root, api_url=server.url, api_key=HUD_API_KEY,
+                                home=tmp_path / "home")
+        assert official.returncode == 0 and "Linked to: shop-v2" in official.stdout, official.stdout
+        ours = run_cli("plan", "my-ts", "--source", "tasks", "--api-url", server.url, cwd=root, env=env)
+        assert "tasks/tasks.jsonl:1: 'a' uses 'shop', the environment is now 'shop-v2'" in ours.stdout, ours.stdout
+        relinked = run_cli("link-env", "shop", "--yes", "--api-url", server.url, cwd=root / "tasks", env=env)
+        assert relinked.returncode == 0, relinked.stderr
+        (root / "tasks" / "env.py").write_text('from hud import Environment\nenv = Environment("elsewhere")\n')
+        (root / "tasks" / "tasks.jsonl").write_text(ROWS.replace('"shop"', '"elsewhere"'))
+        check = run_official(hud, "sync", "tasks", "my-ts", "tasks/tasks.jsonl", "--dry-run", cwd=root,
+                             api_url=server.url, api_key=HUD_API_KEY, home=tmp_path / "home")
+    assert check.returncode == 0, check.stdout
+    # The official CLI read our registryId from ./.hud/config.json and checked the names against it.
+    assert "don't match the deployed environment name 'shop'" in check.stdout, check.stdout
+    assert json.loads((root / ".hud" / "config.json").read_text())["registryId"].endswith("b1")

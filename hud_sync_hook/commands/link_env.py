@@ -65,7 +65,7 @@ def pick_env(platform, linked: str | None) -> dict | None:
     for number, env in enumerate(envs, 1):
         version = f" v{env['latest_version']}" if env.get("latest_version") else ""
         marker = " (currently linked)" if env["id"] == linked else ""
-        print(output.mask(f"  {number}. {env.get('name_display') or env.get('name')}{version} ({env['id'][:8]}...){marker}"))
+        output.info(f"  {number}. {env.get('name_display') or env.get('name')}{version} ({env['id'][:8]}...){marker}")
     answer = _ask("Select environment number (or paste full name): ")
     if not answer:
         return None
@@ -83,7 +83,7 @@ def show_scenarios(platform, name: str) -> None:
         return
     print(f"Registered scenarios ({len(scenarios)}):")
     for scenario in scenarios[:SCENARIOS_SHOWN]:
-        print(output.mask(f"  {scenario}"))
+        output.info(f"  {scenario}")
     if len(scenarios) > SCENARIOS_SHOWN:
         print(f"  ... and {len(scenarios) - SCENARIOS_SHOWN} more")
 
@@ -96,9 +96,9 @@ def offer_reference_fix(folder: Path, name: str) -> None:
     mismatched = [ref for ref in find_env_references(folder) if ref.name != name]
     if not mismatched:
         return
-    print(f"Local code references don't match the environment '{name}':")
+    output.info(f"Local code references don't match the environment '{name}':")
     for ref in mismatched:
-        print(output.mask(f"  {display_path(ref.path, Path.cwd())}:{ref.line}: Environment({ref.name!r}) -> Environment({name!r})"))
+        output.info(f"  {display_path(ref.path, Path.cwd())}:{ref.line}: Environment({ref.name!r}) -> Environment({name!r})")
     if not output.is_interactive():
         print("Rewrite them, or run link-env again on a terminal to have them rewritten.")
         return
@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
             raise HudSyncError("pass an environment NAME or ID (the numbered list needs a terminal)")
         if linked and linked != env["id"]:
             before = config.data.get("registryName") or linked[:8] + "..."
-            print(output.mask(f"Currently linked to: {before} ({linked})"))
+            output.info(f"Currently linked to: {before} ({linked})")
             if not args.yes:
                 if not output.is_interactive():
                     output.error(f"already linked to another environment in {config.shown()}; pass --yes to switch")
@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
                     return 1
         name = env.get("name")
         save_config(config, {"registryId": env["id"], "registryName": name})
-        print(output.mask(f"Linked environment '{name}' ({env['id']}) in {config.shown()}"))
+        output.info(f"Linked environment '{name}' ({env['id']}) in {config.shown()}")
         if isinstance(name, str) and name:
             show_scenarios(platform, name)
     finally:

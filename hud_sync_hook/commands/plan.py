@@ -109,7 +109,11 @@ def refuse_problems(plan, outcome: str = "fix them before apply") -> int | None:
 def show(plan, args: argparse.Namespace) -> None:
     from hud_sync_hook.render import render
 
+    from hud_sync_hook import inert
+
     text = render(plan, args.format)
+    if args.format != "json":
+        text = inert.lines(text)  # no line of it can be taken for a workflow command
     if args.out:
         write_out(args.out, text)
     sys.stdout.write(output.mask(text))

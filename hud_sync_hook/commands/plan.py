@@ -15,7 +15,7 @@ from hud_sync_hook.commands._common import (
     resolve_target,
     write_out,
 )
-from hud_sync_hook.errors import HudSyncError
+from hud_sync_hook.errors import HudSyncError, PlatformError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +64,10 @@ def prepare(args: argparse.Namespace) -> Planned | int:
         if warning:
             plan.notes.append(warning)
         if linked:
-            plan.problems.extend(unregistered_scenarios(platform, local, linked))
+            try:
+                plan.problems.extend(unregistered_scenarios(platform, local, linked))
+            except PlatformError as err:  # a check, not the plan: say it was not made
+                plan.notes.append(f"the scenarios of '{linked}' could not be listed, so they were not checked: {err}")
     except BaseException:
         platform.close()
         raise

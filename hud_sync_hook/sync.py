@@ -14,7 +14,7 @@ from hud_sync_hook.bulk import paused_gc
 from hud_sync_hook.config import ProjectConfig, load_project_config, save_config
 from hud_sync_hook.discovery import Discovery, discover
 from hud_sync_hook.errors import HudSyncError, PlatformError
-from hud_sync_hook.model import Problem, TaskSpec, column_definitions, remote_entry
+from hud_sync_hook.model import Problem, TaskSpec, column_definitions, remote_entry, short_scenario
 from hud_sync_hook.plan import EnvMismatch, Plan, build_plan, select_tasks
 from hud_sync_hook.platform.base import Platform, is_uuid
 from hud_sync_hook.validate import validate
@@ -204,24 +204,50 @@ def platform_label(platform: Platform) -> str:
 
 def env_mismatches(platform: Platform, local: LocalTasks) -> tuple[list[EnvMismatch], str | None]:
     """Tasks whose env differs from the linked environment's current name; and a warning, if any."""
+    mismatches, warning, _current = check_linked_env(platform, local)
+    return mismatches, warning
+
+
+def check_linked_env(platform: Platform, local: LocalTasks) -> tuple[list[EnvMismatch], str | None, str | None]:
+    """`env_mismatches`, plus the linked environment's current name (None when there is none)."""
     registry_id = local.config.registry_id
     if not registry_id:
-        return [], None
+        return [], None, None
     env = platform.get_env(registry_id)
     if env is None:
         return [], (
             f"the environment linked in {local.config.shown()} (registryId {registry_id}) no longer exists; "
             "run `hud-sync-hook link-env NAME` to link another"
-        )
+        ), None
     current = env.get("name")
     if not isinstance(current, str) or not current:
-        return [], None
+        return [], None, None
     found = [
         EnvMismatch(slug=t.slug, location=t.location, local_env=t.env, current_env=current)
         for t in local.selected
         if isinstance(t.env, str) and t.env and t.env != current
     ]
-    return found, None
+    return found, None, current
+
+
+def unregistered_scenarios(platform: Platform, local: LocalTasks, env_name: str) -> list[Problem]:
+    """Tasks of the linked environment whose scenario it does not register (when it lists any): the
+    platform would reject their upload with "Scenarios not found"."""
+    registered = {short_scenario(name) for name in platform.env_scenarios(env_name)}
+    if not registered:
+        return []
+    shown = ", ".join(sorted(registered)[:10]) + (", ..." if len(registered) > 10 else "")
+    return [
+        Problem(
+            task.location,
+            f"task '{task.slug}': scenario '{short_scenario(task.scenario)}' is not registered by environment "
+            f"'{env_name}' (registered: {shown})",
+            "fix the scenario name, or deploy the environment with it (`hud deploy`)",
+        )
+        for task in local.selected
+        if task.env == env_name and isinstance(task.scenario, str)
+        and short_scenario(task.scenario) not in registered
+    ]
 
 
 @dataclass

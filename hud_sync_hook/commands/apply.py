@@ -7,7 +7,7 @@ import sys
 
 from hud_sync_hook import output
 from hud_sync_hook.commands._common import Progress, add_plan_arguments
-from hud_sync_hook.commands.plan import offer_env_rewrite, prepare, show
+from hud_sync_hook.commands.plan import plan_and_show, refuse_problems
 from hud_sync_hook.errors import HudSyncError
 
 
@@ -29,13 +29,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise HudSyncError("--batch-size must be at least 1")
-    prepared = prepare(args)
+    prepared = plan_and_show(args)
     if isinstance(prepared, int):
         return prepared
     plan, local, platform = prepared.plan, prepared.local, prepared.platform
     try:
-        show(plan, args)
-        offer_env_rewrite(prepared)
+        refused = refuse_problems(plan, "nothing was uploaded")
+        if refused is not None:
+            return refused
         if not plan.has_changes:
             return 0
         if args.dry_run:

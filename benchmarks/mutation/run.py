@@ -492,7 +492,7 @@ def run_module(pattern: str, tests: list[str], workers: int, equivalents: dict[t
         else:
             todo.append(m)
     base = baseline(test_files)
-    timeout = max(30.0, 5 * base)
+    timeout = max(15.0, 3 * base)  # a mutant that loops forever counts as killed once this passes
     print(f"{pattern}: {len(mutants)} mutants ({len(mutants) - len(todo)} listed equivalent), tests {' '.join(test_files)} ({base:.1f} s unmutated)", flush=True)
     chunks = [todo[i::workers] for i in range(workers)]
     by_key = {m.key + "\0" + m.path: m for m in todo}
@@ -579,6 +579,7 @@ def main(argv: list[str] | None = None) -> int:
             r = run_module(pattern, tests, max(1, args.workers), equivalents)
             if r is not None:
                 results.append(r)
+                print(report([r], {}).splitlines()[2], flush=True)  # this module's row, as soon as it is known
     except (KeyboardInterrupt, SystemExit):
         print("interrupted: nothing recorded (the working tree was never changed)", file=sys.stderr)
         return 130

@@ -233,6 +233,32 @@ def test_markdown_keeps_to_its_limit_and_says_what_it_left_out():
     assert render_markdown(plan, limit=60_000) == render_markdown(plan)
     # An enormous preamble leaves only the title line, cut to the limit.
     assert render_markdown(plan, limit=20, preamble=["p" * 100]) == "### HUD taskset plan"
+    assert render_markdown(plan, limit=40, preamble=["p" * 100]) == "### HUD taskset plan: ts\n"
+    assert render_markdown(plan, limit=0) == ""
+
+
+def test_the_fixed_part_may_fill_the_limit_exactly():
+    plan = offline_plan([], taskset_name=None)
+    fixed = "### HUD taskset plan: ?\n**0 tasks found; plan unavailable**\n\n"
+    assert render_markdown(plan, limit=len(fixed)) == fixed
+    assert render_markdown(plan, limit=len(fixed) - 1) == "### HUD taskset plan: ?\n"
+
+
+def test_long_problems_skipped_files_and_notes_are_cut_to_their_own_lengths():
+    def shown(plan: Plan) -> str:
+        return render_markdown(plan, limit=60_000)
+
+    plan = offline_plan([], taskset_name="ts")
+    plan.problems = [Problem(Location("a.json", 1), "m" * (600 - len("a.json:1: ")))]
+    plan.skipped = [Skipped("b.py", "e" * 500)]
+    plan.notes = ["n" * 500]
+    body = shown(plan)
+    assert "- a.json:1: " + "m" * 590 + "\n" in body and "e" * 500 + "\n" in body and "> " + "n" * 500 + "\n" in body
+    plan.problems = [Problem(Location("a.json", 1), "m" * (601 - len("a.json:1: ")))]
+    plan.skipped = [Skipped("b.py", "e" * 501)]
+    plan.notes = ["n" * 501]
+    body = shown(plan)
+    assert "- a.json:1: " + "m" * 589 + "…\n" in body and "e" * 499 + "…\n" in body and "> " + "n" * 499 + "…\n" in body
 
 
 def test_extra_sections_come_before_the_plan_lists():

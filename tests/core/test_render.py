@@ -346,6 +346,12 @@ def test_a_small_section_gets_what_it_needs_and_the_long_list_every_character_le
         taskset_id=None,
         taskset_exists=True,
     )
+    # Too small for any list: the whole body says so in one line rather than break the limit.
+    assert render_markdown(plan, limit=221) == (
+        "### HUD taskset plan: ts\n**100 to create, 0 to update, 1 unchanged, 0 remote-only**\n\n"
+        "_The lists are too long to show here; see the run log._\n"
+    )
+    assert len(render_markdown(plan, limit=222)) <= 222 and "too long to show" not in render_markdown(plan, limit=222)
     below, at = render_markdown(plan, limit=2_039), render_markdown(plan, limit=2_040)
     assert "<summary>Unchanged (1)</summary>\n\n- same\n" in below and "<summary>Unchanged (1)</summary>\n\n- same\n" in at
     assert below.count("| task-") == 46 and "_54 more, see the run log_" in below

@@ -58,7 +58,7 @@ RESULTS = HERE / "RESULTS.md"
 # matches nothing (a package not written yet) is skipped.
 MODULES: dict[str, list[str]] = {
     "hud_sync_hook/plan.py": ["tests/core/test_plan.py"],
-    "hud_sync_hook/model.py": ["tests/core/test_model.py", "tests/test_signature_equivalence.py"],
+    "hud_sync_hook/model.py": ["tests/core/test_model.py", "tests/core/test_validate.py", "tests/test_signature_equivalence.py"],
     "hud_sync_hook/task_row.py": ["tests/core/test_task_row.py"],
     "hud_sync_hook/validate.py": ["tests/core/test_validate.py"],
     "hud_sync_hook/jsonstream.py": ["tests/core/test_jsonstream.py"],

@@ -333,6 +333,10 @@ def test_each_row_is_shown_as_soon_as_it_and_the_count_of_the_rest_fit():
             assert len(text) <= cap
             assert (f"_{12 - shown} more, see the run log_" in text) == (shown < 12)
     assert first_cap_showing == {-1: 30, 0: 44, 1: 77, 2: 82, 3: 87, 4: 91, 5: 96, 6: 101, 7: 106, 8: 111, 9: 116, 10: 121, 12: 127}
+    # The last row needs no room for a "more" line: a long last row shows as soon as it fits.
+    two = ["- a", "- " + "x" * 60]
+    assert _section_text("T", None, two, 116).endswith("- a\n- " + "x" * 60 + "\n\n</details>\n")
+    assert "_1 more, see the run log_" in _section_text("T", None, two, 115)
     # A header alone fits exactly in its size plus one.
     assert _section_text("T", "| h |", [], 55) == "<details open><summary>T</summary>\n\n| h |\n\n</details>\n"
     assert _section_text("T", "| h |", [], 54) == "T: list left out, see the run log\n"
@@ -356,3 +360,16 @@ def test_a_small_section_gets_what_it_needs_and_the_long_list_every_character_le
     assert "<summary>Unchanged (1)</summary>\n\n- same\n" in below and "<summary>Unchanged (1)</summary>\n\n- same\n" in at
     assert below.count("| task-") == 46 and "_54 more, see the run log_" in below
     assert at.count("| task-") == 47 and "_53 more, see the run log_" in at
+
+
+def test_a_small_table_beside_a_long_list_is_counted_with_its_header():
+    plan = build_plan(
+        [local("new", 0)] + [local(f"same-{i:03}", i + 1) for i in range(100)],
+        [remote(f"same-{i:03}") for i in range(100)],
+        taskset_name="ts",
+        taskset_id=None,
+        taskset_exists=True,
+    )
+    below, at = render_markdown(plan, limit=1_008), render_markdown(plan, limit=1_009)
+    assert "| new | e:s | tasks.json:0 |" in below and "| new | e:s | tasks.json:0 |" in at
+    assert (below.count("- same-"), at.count("- same-")) == (52, 53)

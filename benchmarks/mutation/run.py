@@ -362,6 +362,13 @@ def _copy_tree(dest: Path) -> None:
     shutil.copy2(REPO_ROOT / "pyproject.toml", dest / "pyproject.toml")
 
 
+class _PropertyTestsLast:
+    """Runs Hypothesis tests after the others: most mutants fail a quick example first (`-x`)."""
+
+    def pytest_collection_modifyitems(self, items: list) -> None:
+        items.sort(key=lambda item: hasattr(getattr(item, "obj", None), "hypothesis"))
+
+
 def _run_tests_forked(root: Path, tests: list[str], timeout: float) -> tuple[int | None, float]:
     """Run pytest over `tests` in a forked child rooted at `root`; (exit code or None on timeout, s)."""
     started = time.monotonic()
@@ -380,7 +387,7 @@ def _run_tests_forked(root: Path, tests: list[str], timeout: float) -> tuple[int
             os.dup2(devnull, 2)
             import pytest
 
-            code = int(pytest.main([*PYTEST_ARGS, *tests]))
+            code = int(pytest.main([*PYTEST_ARGS, *tests], plugins=[_PropertyTestsLast()]))
         finally:
             os._exit(code)
     deadline = started + timeout

@@ -332,6 +332,7 @@ def write_export(records: list[dict[str, Any]], out: Path) -> None:
     import csv
 
     from hud_sync_hook.dialect.v6_model import dump_row, remote_row
+    from hud_sync_hook.inert import csv_cell
 
     rows = [dump_row(remote_row(record), with_slug=True) for record in records]
     suffix = out.suffix.lower()
@@ -347,7 +348,9 @@ def write_export(records: list[dict[str, Any]], out: Path) -> None:
             for row in rows:
                 args = row.get("args") or {}
                 cells = {f"arg:{k}": json.dumps(args[k], default=str) if isinstance(args.get(k), (dict, list)) else args.get(k) for k in arg_keys}
-                writer.writerow({"slug": row.get("slug"), "id": row.get("id"), "env": row.get("env"), **cells})
+                cells = {"slug": row.get("slug"), "id": row.get("id"), "env": row.get("env"), **cells}
+                # A cell a spreadsheet would run as a formula is written as text, as for v5.
+                writer.writerow({name: csv_cell(value) for name, value in cells.items()})
     else:
         raise HudSyncError(f"unsupported export format '{suffix or out.name}'; use .json, .jsonl or .csv", file=str(out))
 

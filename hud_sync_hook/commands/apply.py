@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         if outcome.taskset_id:
             try:
                 if local.dialect.remember_taskset(local, outcome.taskset_id, plan.taskset_name):
-                    output.info(f"Stored the taskset id {outcome.taskset_id} in {local.config.shown()}")
+                    output.info(f"Stored tasksetId {outcome.taskset_id} in {local.config.shown()}")
             except HudSyncError as err:
                 output.warning(f"uploaded, but could not store the taskset id: {err}")
         if outcome.interrupted:

@@ -112,7 +112,7 @@ def _first_json_row(path: Path) -> Any:
             if line.strip():
                 try:
                     value = json.loads(line)
-                except ValueError:
+                except (ValueError, RecursionError):  # reported by discovery, with its line
                     return None
                 return value[0] if isinstance(value, list) and value else value
         return None
@@ -121,7 +121,7 @@ def _first_json_row(path: Path) -> Any:
         start = len(text) - len(text[start + 1 :].lstrip())
     try:
         value, _ = decoder.raw_decode(text, start)
-    except ValueError:
+    except (ValueError, RecursionError):  # reported by discovery, with its line
         return None
     return value
 

@@ -83,3 +83,9 @@ def test_both_dialects_offer_every_part():
     assert (v5.name, v6.name) == ("v5", "v6")
     assert v6.data_names == () and v5.data_names
     assert v5.remote_entry is not v6.remote_entry
+
+
+def test_a_file_too_deeply_nested_to_read_says_nothing_and_is_left_to_discovery(tmp_path: Path):
+    write_files(tmp_path, {"tasks.json": "[" * 100_000 + "]" * 100_000, "tasks.jsonl": "[" * 100_000 + "]" * 100_000 + "\n"})
+    assert file_generation(tmp_path / "tasks.json") is None
+    assert file_generation(tmp_path / "tasks.jsonl") is None

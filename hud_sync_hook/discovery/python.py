@@ -66,7 +66,9 @@ def _run_child(
         "targets": targets,
         "project_root": str(project_root) if project_root else None,
     }
-    env = dict(os.environ)
+    from hud_sync_hook import sandbox
+
+    env = sandbox.child_env(os.environ)  # the action scrubs it and may run the child as another user
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     with tempfile.TemporaryFile() as stderr_file:
         proc = subprocess.Popen(
@@ -76,6 +78,7 @@ def _run_child(
             stderr=stderr_file,
             env=env,
             cwd=str(base),
+            **sandbox.popen_options(),
         )
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(json.dumps(request).encode())

@@ -19,6 +19,7 @@ import yaml
 
 from tests.helpers.fake_github import FakeGitHub
 from tests.helpers.secrets import HUD_API_KEY
+from tests.helpers.unprivileged import action_python
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HUD_KEY = HUD_API_KEY  # the shared test key, so the suite-wide leak scan covers these runs
@@ -207,7 +208,7 @@ def run_action(
     )
     full.update(env or {})
     proc = subprocess.run(
-        [sys.executable, "-m", "hud_sync_hook", "github"],
+        [action_python(), "-m", "hud_sync_hook", "github"],
         cwd=str(workspace),
         env=full,
         capture_output=True,

@@ -37,7 +37,7 @@ for name in sorted(os.listdir("/proc")):
 own = "\0".join(f"{{k}}={{v}}" for k, v in os.environ.items()).encode()
 report["hits"] += [[os.getpid(), f"own environment: {{n.decode()}}"] for n in NEEDLES if n in own]
 ancestors, pid = [], os.getppid()
-while pid > 1 and len(ancestors) < 16:
+while pid >= 1 and len(ancestors) < 16:
     ancestors.append(pid)
     try:
         with open(f"/proc/{{pid}}/cmdline", "rb") as handle:
@@ -46,6 +46,8 @@ while pid > 1 and len(ancestors) < 16:
                 break  # the entrypoint: what started it is the runner (or the test), not the action
     except OSError:
         pass
+    if pid == 1:
+        break
     try:
         with open(f"/proc/{{pid}}/stat") as handle:
             pid = int(handle.read().rsplit(")", 1)[1].split()[1])
@@ -66,7 +68,7 @@ while grew:  # the entrypoint and everything it started
             tree.add(child)
             grew = True
 report["action"] = sorted(tree)
-if os.path.exists("/proc/1"):
+if os.path.exists("/proc/1") and 1 not in ancestors:
     ancestors.append(1)
 libc = ctypes.CDLL(None, use_errno=True)
 libc.ptrace.restype = ctypes.c_long

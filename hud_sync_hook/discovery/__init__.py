@@ -85,8 +85,20 @@ def containing_root(source: Path, base: Path) -> Path:
 
 
 def outside(path: Path, root: Path) -> bool:
-    """Whether `path`, with every link followed, lies outside `root` (a resolved folder)."""
-    return not path.resolve().is_relative_to(root)
+    """Whether `path`, with every link followed, lies outside `root` (a resolved folder); a link
+    loop leads nowhere inside it."""
+    try:
+        return not path.resolve().is_relative_to(root)
+    except (RuntimeError, OSError):
+        return True
+
+
+def _loops(path: Path) -> bool:
+    try:
+        path.resolve()
+    except (RuntimeError, OSError):
+        return True
+    return False
 
 
 def _link_path(path: Path, base: Path) -> str:
@@ -239,6 +251,11 @@ def _root_kind(root: Path) -> str:
 def _read_data_file(path: Path, base: Path, result: Discovery, root: Path | None = None) -> None:
     from hud_sync_hook.discovery.files import read_task_file
 
+    if path.is_symlink() and _loops(path):
+        shown = _link_path(path, base)
+        result.files.append(shown)
+        result.problems.append(Problem(Location(shown), "is a link loop; refusing to read it", "replace the link with the file"))
+        return
     if root is not None and (path.is_symlink() or path.exists()) and outside(path, root):
         shown = _link_path(path, base)
         result.files.append(shown)

@@ -152,6 +152,10 @@ def configure(launch: Launch | None) -> None:
     _launch = launch
 
 
+def current() -> Launch | None:
+    return _launch
+
+
 def child_env(base: Mapping[str, str]) -> dict[str, str]:
     return _launch.env(base) if _launch is not None else dict(base)
 

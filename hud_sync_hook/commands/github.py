@@ -114,6 +114,8 @@ class ActionRun:
         self._trust_workspace_for_git()
         self.decision = decision = self._decide_run()
         pr = event.pull_request
+        if pr is not None:
+            self.pr_number = pr.number
         print(
             f"hud-sync-hook {__version__}: event {event.name}"
             + (f" ({event.action})" if event.action else "")
@@ -180,9 +182,9 @@ class ActionRun:
         client = self._client(quiet=True)
         number = self.event.issue_pull_number
         if client is None:
-            if number is not None or head is None:
-                return None, "no github-token to ask GitHub"
-            return (), None
+            return None, "no github-token to ask GitHub"
+        if head is None and number is None:
+            return None, "the workspace is not a git checkout"
         found = []
         try:
             raw = [client.pull(number)] if number is not None else []
@@ -258,7 +260,7 @@ class ActionRun:
             self.report.notice(f"not running `pip install` for the install input because {self.decision.untrusted}", title="Untrusted code not run")
             return
         pip_args = install_command(self.inputs.install, self.folder)
-        launch = sandbox._launch
+        launch = sandbox.current()
         target = ["--target", launch.site] if launch is not None and launch.site else []
         command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", *target, *pip_args]
         with summary.group(f"pip install {' '.join(pip_args)}"):

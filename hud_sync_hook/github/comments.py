@@ -18,7 +18,7 @@ import json
 import random
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from hud_sync_hook.github.api import Comment, GitHubClient, GitHubError

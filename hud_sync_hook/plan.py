@@ -50,6 +50,8 @@ class Plan:
     forced: bool = False
     remote_known: bool = True
     plan_hash: str = ""
+    platform_url: str | None = None  # where the plan was made (shown in every rendering)
+    key_source: str | None = None  # where the API key came from, never the key
 
     @property
     def to_upload(self) -> list[TaskSpec]:

@@ -435,7 +435,7 @@ class ActionRun:
 
     def _write_plan_json(self) -> None:
         from hud_sync_hook.render.json_plan import render_json
-        from hud_sync_hook.safefs import LinkInTheWay, write_file
+        from hud_sync_hook.safefs import LinkInTheWay, write_below
 
         if self.plan is None or self.workspace is None:
             return
@@ -443,10 +443,10 @@ class ActionRun:
         relative = f".hud-sync-hook/plan-{name}.json"
         owner = self._owner()
         try:
-            write_file(self.workspace, ".hud-sync-hook/.gitignore", b"*\n", owner=owner, if_missing=True)
-            write_file(self.workspace, relative, output.mask(render_json(self.plan)).encode("utf-8"), owner=owner)
+            write_below(self.workspace, ".hud-sync-hook/.gitignore", b"*\n", owner=owner, if_missing=True)
+            write_below(self.workspace, relative, output.mask(render_json(self.plan)).encode("utf-8"), owner=owner)
         except LinkInTheWay as err:
-            self.report.error(f"{err}; the JSON plan was not written", title="Link in the way", file=err.file)
+            self.report.error(f"{err.reason}; the JSON plan was not written ({err.fix})", title="Link in the way", file=err.file)
             self.report.fail()
             return
         except OSError as err:
@@ -744,7 +744,7 @@ class ActionRun:
         """Store the taskset in `.hud/config.json`, written without following links."""
         import json
 
-        from hud_sync_hook.safefs import LinkInTheWay, write_file
+        from hud_sync_hook.safefs import LinkInTheWay, write_below
 
         config = self.local.config
         if config.taskset_id == taskset_id and (not name or config.data.get("tasksetName") == name):
@@ -759,9 +759,9 @@ class ActionRun:
             self.report.warning("uploaded, but the taskset id was not stored: .hud/config.json is outside the workspace")
             return
         try:
-            write_file(self.workspace, relative, (json.dumps(data, indent=2) + "\n").encode("utf-8"), owner=self._owner())
+            write_below(self.workspace, relative, (json.dumps(data, indent=2) + "\n").encode("utf-8"), owner=self._owner())
         except LinkInTheWay as err:
-            self.report.error(f"{err}; uploaded, but the taskset id was not stored", title="Link in the way", file=err.file)
+            self.report.error(f"{err.reason}; uploaded, but the taskset id was not stored ({err.fix})", title="Link in the way", file=err.file)
             self.report.fail()
         except OSError as err:
             self.report.warning(f"uploaded, but could not store the taskset id in {relative}: {err.strerror}")

@@ -93,13 +93,6 @@ def outside(path: Path, root: Path) -> bool:
         return True
 
 
-def _loops(path: Path) -> bool:
-    try:
-        path.resolve()
-    except (RuntimeError, OSError):
-        return True
-    return False
-
 
 def _link_path(path: Path, base: Path) -> str:
     """A link's own path for messages (its folder resolved, its name kept), not its target's."""
@@ -251,7 +244,9 @@ def _root_kind(root: Path) -> str:
 def _read_data_file(path: Path, base: Path, result: Discovery, root: Path | None = None) -> None:
     from hud_sync_hook.discovery.files import read_task_file
 
-    if path.is_symlink() and _loops(path):
+    from hud_sync_hook.safefs import is_loop
+
+    if path.is_symlink() and is_loop(path):
         shown = _link_path(path, base)
         result.files.append(shown)
         result.problems.append(Problem(Location(shown), "is a link loop; refusing to read it", "replace the link with the file"))

@@ -59,17 +59,17 @@ def make_project(tmp_path: Path, count: int = 3) -> Path:
 def test_declining_the_confirmation_uploads_nothing(tmp_path):
     project = make_project(tmp_path)
     url = f"local:{tmp_path / 'p.sqlite'}"
-    status, screen = run_in_pty(["apply", ".", "demo", "--api-url", url], project, [("[y/N]", "n")])
+    status, screen = run_in_pty(["apply", "demo", ".", "--api-url", url], project, [("[y/N]", "n")])
     assert status == 1
     assert "Upload 3 task(s) to 'demo'?" in screen and "Nothing uploaded." in screen
-    status, screen = run_in_pty(["plan", ".", "demo", "--api-url", url], project, [])
+    status, screen = run_in_pty(["plan", "demo", ".", "--api-url", url], project, [])
     assert "3 to create" in screen
 
 
 def test_confirming_uploads_with_a_progress_bar(tmp_path):
     project = make_project(tmp_path, count=30)
     url = f"local:{tmp_path / 'p.sqlite'}"
-    status, screen = run_in_pty(["apply", ".", "demo", "--api-url", url, "--batch-size", "10"], project, [("[y/N]", "y")])
+    status, screen = run_in_pty(["apply", "demo", ".", "--api-url", url, "--batch-size", "10"], project, [("[y/N]", "y")])
     assert status == 0, screen
     assert "Uploading [" in screen and "3/3 batches" in screen
     assert "30 created" in screen
@@ -85,7 +85,7 @@ def test_env_rename_is_offered_and_rewrites_the_file(tmp_path):
     (project / ".hud" / "config.json").write_text(json.dumps({"registryId": env_id}))
     with start_serve(tmp_path, "--registry", str(registry)) as server:
         status, screen = run_in_pty(
-            ["plan", ".", "demo", "--api-url", server.url], project, [("[y/N]", "y")], env={"HUD_API_KEY": HUD_API_KEY}
+            ["plan", "demo", ".", "--api-url", server.url], project, [("[y/N]", "y")], env={"HUD_API_KEY": HUD_API_KEY}
         )
     assert status == 0, screen
     assert "Rewrote 1 file(s)" in screen

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hud_sync_hook.safefs import LinkInTheWay, write_file
+from hud_sync_hook.safefs import LinkInTheWay, write_below
 from tests.github.harness import pr_payload, remote_tasks, run_action, tasks_file, with_key
 from tests.helpers.repo import make_repo
 
@@ -69,13 +69,13 @@ def test_config_written_after_a_merge_does_not_follow_a_link(tmp_path, github, p
     assert not (ws / "conf" / "config.json").exists()
 
 
-def test_safefs_writes_inside_and_refuses_every_kind_of_link(tmp_path):
+def test_write_below_writes_inside_and_refuses_every_kind_of_link(tmp_path):
     root = tmp_path / "root"
     root.mkdir()
-    assert write_file(root, "a/b/c.json", b"x")
+    assert write_below(root, "a/b/c.json", b"x")
     assert (root / "a" / "b" / "c.json").read_bytes() == b"x"
-    assert not write_file(root, "a/b/c.json", b"y", if_missing=True)
-    assert write_file(root, "a/b/c.json", b"z") and (root / "a" / "b" / "c.json").read_bytes() == b"z"
+    assert not write_below(root, "a/b/c.json", b"y", if_missing=True)
+    assert write_below(root, "a/b/c.json", b"z") and (root / "a" / "b" / "c.json").read_bytes() == b"z"
     outside = tmp_path / "outside"
     outside.mkdir()
     os.symlink(outside, root / "dir-link")
@@ -85,8 +85,8 @@ def test_safefs_writes_inside_and_refuses_every_kind_of_link(tmp_path):
     os.mkfifo(root / "fifo-dir" / "pipe")
     for relative in ("dir-link/x", "file-link", "loop", "loop/x", "fifo-dir/pipe", "file-link/x"):
         with pytest.raises(LinkInTheWay):
-            write_file(root, relative, b"bad")
+            write_below(root, relative, b"bad")
     assert list(outside.iterdir()) == []
     for bad in ("../x", "/etc/x", ""):
         with pytest.raises(ValueError):
-            write_file(root, bad, b"bad")
+            write_below(root, bad, b"bad")

@@ -481,6 +481,7 @@ class ActionRun:
         self.github = GitHubClient(
             self.event.api_url, token, self.event.repository, graphql_url=self.event.graphql_url,
             max_attempts=options.get("max_attempts", 5), backoff_base=options.get("backoff_base", 0.5),
+            max_wait_seconds=options.get("max_retry_seconds", 120.0),
             log=lambda m: print(output.mask(m)),
         )
         return self.github

@@ -202,6 +202,7 @@ class ActionRun:
                     number=item["number"], head_sha=head_info.get("sha") if isinstance(head_info.get("sha"), str) else None,
                     head_repo=head_repo if isinstance(head_repo, str) else "(unknown repository)",
                     base_repo=base_repo if isinstance(base_repo, str) else self.event.repository,
+                    merged=bool(item.get("merged_at")) or item.get("merged") is True,
                 ))
         return tuple(found), None
 

@@ -69,7 +69,8 @@ def untrusted_reason(facts: RunFacts) -> str | None:
     if facts.pulls_lookup_error is not None:
         return f"it could not be checked whether the checked-out commit comes from a fork ({facts.pulls_lookup_error})"
     for other in facts.pulls_of_head or ():
-        if other.from_fork and (other.head_sha is None or other.head_sha == facts.head):
+        # The head of a fork's pull request, or any commit of one not merged yet, is someone else's code.
+        if other.from_fork and (other.head_sha is None or other.head_sha == facts.head or not other.merged):
             return f"the checked-out commit is the head of pull request #{other.number} from another repository ({other.head_repo})"
     return None
 

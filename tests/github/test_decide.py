@@ -94,6 +94,9 @@ RUNS = [
     ("branch deleted", RunFacts("push", branch_deleted=True), "skip", False, True),
     ("issue_comment on a fork's head", RunFacts("issue_comment", head="f" * 40, pulls_of_head=(FORK,)), "plan", True, False),
     ("issue_comment, own pr", RunFacts("issue_comment", head="1" * 40, pulls_of_head=(OWN,)), "plan", False, True),
+    ("dispatch on an older commit of an open fork pr", RunFacts("workflow_dispatch", head="e" * 40, pulls_of_head=(FORK,)), "plan", True, False),
+    ("dispatch on a merged fork pr's commit", RunFacts("workflow_dispatch", head="e" * 40, pulls_of_head=(
+        PullRequest(9, head_sha="f" * 40, head_repo="stranger/tasks", base_repo="octo/tasks", merged=True),)), "plan", False, True),
     ("dispatch, lookup failed", RunFacts("workflow_dispatch", head="1" * 40, pulls_lookup_error="HTTP 502"), "plan", True, False),
     ("schedule, no pull requests", RunFacts("schedule", head="1" * 40, pulls_of_head=()), "plan", False, True),
     ("mode input wins", RunFacts("pull_request", "opened", mode_input="validate", pull=OWN), "validate", False, True),
@@ -106,3 +109,33 @@ def test_decide_run(name, facts, mode, untrusted, python):
     assert decision.mode == mode
     assert (decision.untrusted is not None) == untrusted, decision.untrusted
     assert decision.allow_python is python
+
+
+def test_fit_bytes_counts_what_github_counts():
+    from hud_sync_hook.github.report import fit_bytes
+
+    def render(limit: int) -> str:
+        return ("🦄" * limit)[:limit]  # four bytes a character
+
+    text = fit_bytes(render, 300_000, max_bytes=100_000)
+    assert len(text.encode("utf-8")) <= 100_000 and len(text) > 20_000
+    assert fit_bytes(lambda limit: "ascii " * 10, 300_000, max_bytes=100) == "ascii " * 10
+
+
+def test_the_writer_leaves_annotations_outputs_and_the_summary(tmp_path, capsys):
+    from hud_sync_hook.github.report import OUTPUT_NAMES, Report, write_report
+    from tests.github.harness import parse_commands, parse_outputs
+
+    report = Report()
+    report.error("broken: a, b", title="T", file="x/y.json", line=3)
+    report.summary = "### HUD taskset\n**Error:** broken\n"
+    report.fail()
+    outputs, summary = tmp_path / "out", tmp_path / "sum"
+    code = write_report(report, {"GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary)})
+    assert code == 1
+    [annotation] = parse_commands(capsys.readouterr().out)
+    assert annotation.properties == {"file": "x/y.json", "line": "3", "title": "T"} and annotation.message == "broken: a, b"
+    assert sorted(parse_outputs(outputs.read_text())) == sorted(OUTPUT_NAMES)
+    assert summary.read_text() == report.summary
+    # A runner file that cannot be written is an error, not a crash.
+    assert write_report(Report(summary="x"), {"GITHUB_STEP_SUMMARY": str(tmp_path / "no" / "such")}) == 1

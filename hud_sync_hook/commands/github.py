@@ -832,8 +832,9 @@ class ActionRun:
             file = getattr(err, "file", None)
             line = getattr(err, "line", None)
             text = str(err)
-            if file and text.startswith(f"{file}:"):
-                text = text[len(file) + 1:].lstrip(" 0123456789:").lstrip() if line else text[len(file) + 1:].lstrip()
+            prefix = (f"{file}:{line}: " if line else f"{file}: ") if file else ""
+            if prefix and text.startswith(prefix):
+                text = text[len(prefix):]  # the annotation names the file and line itself
             self.report.error(text, file=self._rel(file) if self.workspace else file, line=line)
         self.report.fail()
         if self.inputs is None or self.event is None or self.workspace is None:

@@ -49,6 +49,9 @@ def resolve_target(args: argparse.Namespace) -> None:
     Two positionals are TASKSET SOURCE. A lone positional that names an existing path is the source
     (said on stderr); otherwise it is the taskset. A taskset that looks like a path is refused.
     """
+    if getattr(args, "target_resolved", False):  # planning again after a rewrite
+        return
+    args.target_resolved = True
     command = f"hud-sync-hook {getattr(args, 'command', None) or 'plan'}"
     positionals = [p for p in (getattr(args, "taskset", None), args.source) if p is not None]
     taskset_flag = getattr(args, "taskset_flag", None)
@@ -86,10 +89,10 @@ def resolve_target(args: argparse.Namespace) -> None:
         only = positionals[0]
         if Path(only).exists():
             source = only
-            stored = "--id" if getattr(args, "taskset_id", None) else "tasksetId in .hud/config.json"
+            stored = "--id" if getattr(args, "taskset_id", None) else "tasksetId in the project's .hud/config.json"
+            hint = "" if _looks_like_path(only) else f" (to name a taskset {only!r}, pass --taskset {only})"
             print(
-                f"hud-sync-hook: {only!r} is an existing path, so it is the SOURCE; the taskset comes from {stored} "
-                f"(to name a taskset {only!r}, pass --taskset {only})",
+                f"hud-sync-hook: {only!r} is an existing path, so it is the SOURCE; the taskset comes from {stored}{hint}",
                 file=sys.stderr,
             )
         else:
@@ -132,7 +135,7 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--detailed-exitcode",
         action="store_true",
-        help="exit 2 when there are changes (0: nothing to do, 1: error)",
+        help="exit 2 when the plan has changes (for apply, with --dry-run); 0: nothing to do, 1: error",
     )
 
 
@@ -140,9 +143,43 @@ def add_api_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--api-url",
         default=None,
+        metavar="URL|local|local:PATH",
         help="platform URL, or `local` / `local:PATH` for the SQLite platform (default: $HUD_API_URL or https://api.hud.ai)",
     )
-    parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="HTTP timeout per request")
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, metavar="SECONDS", help="HTTP timeout per request (default: 30)"
+    )
+
+
+# Every number a user (or a repository's settings) can give, and its range: name -> (low, high);
+# the low end is excluded for seconds (0 s would give up at once), included for counts.
+MAX_TIMEOUT_SECONDS = 3600.0
+MAX_IMPORT_SECONDS = 86400.0
+NUMBER_RANGES: dict[str, tuple[str, float, float]] = {
+    "timeout": ("--timeout", 0.0, MAX_TIMEOUT_SECONDS),
+    "import_timeout": ("--import-timeout", 0.0, MAX_IMPORT_SECONDS),
+    "batch_size": ("--batch-size", 1, 10_000),
+    "port": ("--port", 0, 65_535),
+    "latency_ms": ("--latency-ms", 0, 600_000),
+    "max_body_bytes": ("--max-body-bytes", 1, 4 * 1024**3),
+}
+
+
+def check_number(name: str, value: object, low: float, high: float, *, seconds: bool) -> None:
+    """One line when `value` is not a finite number in range (NaN and infinities included)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+    ok = ok and (low < value if seconds else low <= value) and value <= high  # type: ignore[operator]
+    if not ok:
+        what = f"a number of seconds above {low:g}" if seconds else f"a whole number from {low:g}"
+        raise HudSyncError(f"{name} must be {what} and at most {high:g}, got {value!r}")
+
+
+def check_numbers(args: argparse.Namespace) -> None:
+    """Range-check every numeric flag the command has (those left unset are skipped)."""
+    for attribute, (name, low, high) in NUMBER_RANGES.items():
+        value = getattr(args, attribute, None)
+        if value is not None:
+            check_number(name, value, low, high, seconds=isinstance(low, float))
 
 
 def api_url(args: argparse.Namespace) -> str:
@@ -174,17 +211,21 @@ def open_platform_for(args: argparse.Namespace, project_root: Path | None):
 
 
 def write_out(path: str, text: str) -> None:
+    from hud_sync_hook import safefs
+
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        safefs.write_text(path, text)  # atomic, and never through a link
     except OSError as err:
         raise HudSyncError(f"cannot write the plan: {err.strerror}; check the path", file=path) from None
 
 
 def print_problems(problems, skipped=()) -> None:
+    from hud_sync_hook import inert
+
     for problem in problems:
-        print(f"{problem}", file=sys.stderr)
+        print(output.mask(inert.line(problem)), file=sys.stderr)
     for item in skipped:
-        print(f"Skipped: {item}", file=sys.stderr)
+        print(output.mask(inert.line(f"Skipped: {item}")), file=sys.stderr)
 
 
 class Progress:

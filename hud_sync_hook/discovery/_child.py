@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
+_exit = os._exit  # taken before any task file runs: one that replaces os._exit cannot keep the child alive
 
 
 def main() -> None:
@@ -45,7 +46,7 @@ def main() -> None:
         channel.write(line + "\n")
         channel.flush()
     channel.close()
-    os._exit(0)  # threads started by user code must not keep the child alive
+    _exit(0)  # threads started by user code must not keep the child alive
 
 
 def import_target(target: dict[str, str], project_root: str | None, index: int) -> dict[str, Any]:
@@ -168,6 +169,7 @@ def collect(module: Any, source_file: Path) -> list[dict[str, Any]]:
                 "line": _creation_line(lines, task.get("slug"), bound.get(id(value)), element_line, slug_seen)
                 or fallback_line,
                 "not_json": not_json,
+                "row": isinstance(value, dict),
             }
         )
     return out
@@ -340,7 +342,12 @@ def to_plain(task: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
             "agent_config": getattr(task, "agent_config", None),
             "columns": getattr(task, "columns", None),
         }
-    if isinstance(raw.get("env"), dict):
+    if isinstance(task, dict):
+        # A dict is read as a data row is (the SDK's Task model), which takes env as an object.
+        env = raw.get("env")
+        if env is not None and not isinstance(env, (dict, str)) and isinstance(getattr(env, "name", None), str):
+            raw["env"] = {"name": env.name}
+    elif isinstance(raw.get("env"), dict):
         raw["env"] = raw["env"].get("name")
     validation = raw.get("validation")
     if validation and isinstance(validation, (list, tuple)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hud_sync_hook.inert import json_text
 from hud_sync_hook.model import Problem, TaskSpec
 from hud_sync_hook.plan import SCHEMA_VERSION, Plan
 
@@ -61,4 +62,4 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
 
 
 def render_json(plan: Plan) -> str:
-    return json.dumps(plan_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(plan_dict(plan), indent=2, ensure_ascii=False)) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hud_sync_hook.inert import text as inert_text
 from hud_sync_hook.plan import Plan
 
 LIST_LIMIT = 200
@@ -42,7 +43,7 @@ def render_text(plan: Plan) -> str:
     if not plan.remote_known:
         lines.append(f"\n  Tasks found ({len(plan.create)}):")
         _listing(lines, "*", [t.slug for t in plan.create])
-        return "\n".join(lines) + "\n"
+        return _joined(lines)
     if plan.create:
         lines.append(f"\n  Create ({len(plan.create)}):")
         _listing(lines, "+", [t.slug for t in plan.create])
@@ -70,4 +71,14 @@ def render_text(plan: Plan) -> str:
         lines.append(f"All tasks up to date ({plan.summary()})")
     else:
         lines.append(f"Summary: {plan.summary()}")
-    return "\n".join(lines) + "\n"
+    return _joined(lines)
+
+
+def _joined(lines: list[str]) -> str:
+    """The lines, each made inert (slugs, names and paths are untrusted); the blank lines that
+    open a section are the renderer's own."""
+    shown = []
+    for line in lines:
+        body = line.lstrip("\n")
+        shown.append("\n" * (len(line) - len(body)) + inert_text(body))
+    return "\n".join(shown) + "\n"

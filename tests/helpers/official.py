@@ -1,8 +1,9 @@
 """The official HUD CLI (`hud` from hud-python 0.5.41), run as a user runs it, for side-by-side tests.
 
-Found through `HUD_SYNC_HOOK_OFFICIAL_HUD` (a path to its `hud` script), else the `hud` script beside
-the running Python when hud-python 0.5.41 is installed there (`.ci/run` installs it). Tests that need
-it skip with the reason when neither is there.
+Found through `HUD_SYNC_HOOK_OFFICIAL_HUD` (a path to its `hud` script), else in the oracle's own
+virtual environment (`HUD_ORACLE_V5`, else `.oracles/v5` in the clone, which `.ci/run` creates), else
+beside the running Python when hud-python 0.5.41 is installed there. Tests that need it skip with the
+reason when none is there.
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ from typing import Mapping
 VERSION = "0.5.41"
 # Read once, at import: the test fixtures clear HUD_* variables from each test's environment.
 _NAMED = os.environ.get("HUD_SYNC_HOOK_OFFICIAL_HUD")
+_ORACLE = os.environ.get("HUD_ORACLE_V5")
+_ORACLE_HUD = (Path(_ORACLE) if _ORACLE else Path(__file__).resolve().parents[2] / ".oracles" / "v5") / "bin" / "hud"
 
 
 def official_hud() -> Path | None:
     if _NAMED:
         return Path(_NAMED)
+    if _ORACLE or _ORACLE_HUD.exists():  # a named oracle that is missing fails the test, not skips it
+        return _ORACLE_HUD
     try:
         if metadata.version("hud-python") != VERSION:
             return None

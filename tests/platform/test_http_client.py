@@ -237,4 +237,4 @@ def test_parse_retry_after_and_loopback_hosts():
     later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
     assert 27 <= parse_retry_after(later, 120) <= 30
     assert all(map(is_loopback_host, ["127.0.0.1", "127.9.9.9", "::1", "[::1]", "localhost", "::ffff:127.0.0.1"]))
-    assert not any(map(is_loopback_host, ["10.0.0.1", "example.invalid", "128.0.0.1", "localhost.example", "api.localhost"]))
+    assert not any(map(is_loopback_host, ["10.0.0.1", "example.invalid", "128.0.0.1", "localhost.example", "api.localhost", "localhost.", "127.0.0.1."]))

@@ -192,7 +192,7 @@ def config_ids(data: dict[str, Any]) -> tuple[Any, Any]:
 
 
 def _id(data: dict[str, Any], key: str) -> str | None:
-    value = data.get(key, data.get(V5_KEYS[key]))
+    value = data.get(key) or data.get(V5_KEYS[key])
     return value if isinstance(value, str) and value else None
 
 

@@ -159,3 +159,11 @@ def test_the_limit_is_per_value_not_for_the_streamed_member_or_the_document():
     assert parse_streaming(cut(big_member, [7]), "tasks", lambda name, value: None) == {"tasks": [], "other": "y" * 500}
     with pytest.raises(ValueTooLarge):  # a top-level value that is not an object too
         parse_streaming(cut(json.dumps(["z" * 500]), [7]), "tasks", lambda name, value: None, max_value_chars=200)
+
+
+@pytest.mark.parametrize("text", ['{"tasks": [1], ', '{"tasks": {"a": 1, ', "{", '{"tasks": {'])
+def test_a_document_cut_short_says_so_without_python_words(text):
+    for pieces in ([text], list(text)):
+        with pytest.raises(ValueError) as caught:
+            streamed(pieces)
+        assert "None" not in str(caught.value) and str(caught.value).startswith("expected ")

@@ -243,6 +243,16 @@ def test_the_fixed_part_may_fill_the_limit_exactly():
     fixed = "### HUD taskset plan: ?\n**0 tasks found; plan unavailable**\n\n"
     assert render_markdown(plan, limit=len(fixed)) == fixed
     assert render_markdown(plan, limit=len(fixed) - 1) == "### HUD taskset plan: ?\n"
+    # Footer lines each end a line of their own, and count in full against the limit.
+    assert render_markdown(plan, limit=len(fixed) + 4, footer=["a", "b"]) == fixed + "a\nb\n"
+    assert render_markdown(plan, limit=len(fixed) + 3, footer=["a", "b"]) == "### HUD taskset plan: ?\n"
+
+
+def test_the_platform_line_names_the_key_source_only_when_known():
+    plan = offline_plan([], taskset_name="ts")
+    plan.platform_url = "http://127.0.0.1:8765"
+    assert render_text(plan).splitlines()[1] == "  Platform: http://127.0.0.1:8765"
+    assert "Platform: http:\u200b//127.0.0.1:8765\n" in render_markdown(plan)
 
 
 def test_long_problems_skipped_files_and_notes_are_cut_to_their_own_lengths():
@@ -358,6 +368,7 @@ def test_a_small_section_gets_what_it_needs_and_the_long_list_every_character_le
         "_The lists are too long to show here; see the run log._\n"
     )
     assert len(render_markdown(plan, limit=222)) <= 222 and "too long to show" not in render_markdown(plan, limit=222)
+    assert render_markdown(plan, limit=227, footer=["f1", "f2"]).endswith("see the run log._\nf1\nf2\n")
     below, at = render_markdown(plan, limit=2_039), render_markdown(plan, limit=2_040)
     assert "<summary>Unchanged (1)</summary>\n\n- same\n" in below and "<summary>Unchanged (1)</summary>\n\n- same\n" in at
     assert below.count("| task-") == 46 and "_54 more, see the run log_" in below

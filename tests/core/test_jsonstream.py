@@ -167,3 +167,21 @@ def test_a_document_cut_short_says_so_without_python_words(text):
         with pytest.raises(ValueError) as caught:
             streamed(pieces)
         assert "None" not in str(caught.value) and str(caught.value).startswith("expected ")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"tasks": [1 2]}', "expected ',' or ']', found '2'"),
+        ('{"tasks": {"a": 1}', "expected ',' or '}', found the end of the text"),
+        ('{"tasks": {"a" 1}}', "expected ':', found '1'"),
+        ("", "expected a value, found the end of the text"),
+        ('{"tasks": ', "expected a value, found the end of the text"),
+        ('{"a": 1} x', "extra data after the JSON value"),
+    ],
+)
+def test_what_is_wrong_is_said_in_one_line(text, message):
+    for pieces in ([text], list(text)):
+        with pytest.raises(ValueError) as caught:
+            streamed(pieces)
+        assert str(caught.value) == message

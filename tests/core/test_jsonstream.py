@@ -185,3 +185,11 @@ def test_what_is_wrong_is_said_in_one_line(text, message):
         with pytest.raises(ValueError) as caught:
             streamed(pieces)
         assert str(caught.value) == message
+
+
+def test_a_value_is_refused_once_the_limit_of_its_characters_is_waiting():
+    # One character at a time: the 8 characters of "xxxxxx" fit a limit of 8, not of 7.
+    text = '{"tasks": ["xxxxxx"]}'
+    assert parse_streaming(list(text), "tasks", lambda name, value: None, max_value_chars=8) == {"tasks": []}
+    with pytest.raises(ValueTooLarge):
+        parse_streaming(list(text), "tasks", lambda name, value: None, max_value_chars=7)

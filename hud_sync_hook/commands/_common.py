@@ -147,7 +147,7 @@ def add_api_arguments(parser: argparse.ArgumentParser) -> None:
         help="platform URL, or `local` / `local:PATH` for the SQLite platform (default: $HUD_API_URL or https://api.hud.ai)",
     )
     parser.add_argument(
-        "--timeout", type=float, default=30.0, metavar="SECONDS", help="HTTP timeout per request (default: 30)"
+        "--timeout", type=float, default=30.0, metavar="SECONDS", help="bound on each request, first byte to last (default: 30)"
     )
 
 

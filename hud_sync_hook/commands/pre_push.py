@@ -55,7 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--api-url",
-        help=f"platform URL, or `local` / `local:PATH` (default: $HUD_API_URL, else {CONFIG_KEY}.apiUrl, else https://api.hud.ai)",
+        help=f"platform URL, or `local` / `local:PATH` (default: $HUD_API_URL, else {CONFIG_KEY}.apiUrl once approved with "
+        "`git config --global --add hud-sync-hook.allowApiUrl URL`, else https://api.hud.ai)",
     )
     parser.add_argument(
         "--import-timeout", type=float, default=60.0, metavar="SECONDS",

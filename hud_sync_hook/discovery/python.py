@@ -139,15 +139,18 @@ def _run_child(
         "targets": targets,
         "project_root": str(project_root) if project_root else None,
     }
+    from hud_sync_hook import sandbox
+
     with tempfile.TemporaryFile() as stderr_file:
         proc = subprocess.Popen(
             [sys.executable, "-m", "hud_sync_hook.discovery._child"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr_file,
-            env=child_environment(),
+            env=sandbox.child_env(child_environment()),  # the action may also run it as another user
             cwd=str(base),
             start_new_session=True,
+            **sandbox.popen_options(),
         )
         assert proc.stdin is not None and proc.stdout is not None
         try:

@@ -284,6 +284,7 @@ class ActionRun:
                 exclude=self.inputs.exclude,
                 import_timeout=self.import_timeout,
                 allow_python=self.decision.allow_python,
+                sdk=self.inputs.sdk,
             )
             with summary.commands_stopped():
                 for name in local.discovery.files:
@@ -324,6 +325,8 @@ class ActionRun:
         if local is not None:
             plan.problems = list(local.problems)
             plan.skipped = list(local.discovery.skipped)
+        if local is not None:
+            plan.sdk = local.dialect.name
         if note:
             plan.notes.append(note)
         return plan
@@ -385,7 +388,6 @@ class ActionRun:
             if mode != "apply":
                 self.report.notice(NO_KEY + "; ran offline validation only", title="No HUD API key")
             return
-        from hud_sync_hook.platform import open_platform
         from hud_sync_hook.sync import choose_taskset, env_mismatches, plan_against
 
         try:
@@ -396,7 +398,7 @@ class ActionRun:
                     stored = local.config.data.get("tasksetName")
                     name = stored if isinstance(stored, str) and stored else None
                 ref = choose_taskset(name, inputs.taskset_id, local.config)
-                self.platform = open_platform(inputs.hud_api_url, inputs.hud_api_key, project_root=local.project_root)
+                self.platform = local.dialect.open_platform(inputs.hud_api_url, inputs.hud_api_key, project_root=local.project_root)
                 plan = plan_against(self.platform, local, ref, force=inputs.force)
                 mismatches, warning = env_mismatches(self.platform, local)
                 plan.env_mismatches = mismatches
@@ -721,7 +723,13 @@ class ActionRun:
         self.report.outputs["updated"] = outcome.updated
         if outcome.taskset_id:
             self.report.outputs["taskset-id"] = outcome.taskset_id
-            self._remember_taskset(outcome.taskset_id, plan.taskset_name)
+            if self.local.dialect.name == "v5":
+                self._remember_taskset(outcome.taskset_id, plan.taskset_name)
+            else:  # the generation's own schema (v6: scoped, and only when none was stored)
+                try:
+                    self.local.dialect.remember_taskset(self.local, outcome.taskset_id, plan.taskset_name)
+                except HudSyncError as err:
+                    output.warning(f"uploaded, but could not store the taskset id: {err}")
         note = "".join(f" Uploaded without a matching review ({case}): {_md(message)}." for case, message in warned)
         if outcome.error is not None:
             message = (

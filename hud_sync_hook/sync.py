@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 from hud_sync_hook.bulk import paused_gc
 from hud_sync_hook.config import ProjectConfig, load_project_config, save_config
 from hud_sync_hook.discovery import Discovery, discover
+from hud_sync_hook.discovery.import_errors import Allowed, split_import_errors
 from hud_sync_hook.errors import HudSyncError, PlatformError
 from hud_sync_hook.model import Problem, TaskSpec, column_definitions, remote_entry, short_scenario
 from hud_sync_hook.plan import EnvMismatch, Plan, build_plan, select_tasks
@@ -33,6 +34,8 @@ class LocalTasks:
     problems: list[Problem]
     selected: list[TaskSpec]
     filtered_out: set[str]
+    # Task files that failed to import: those the project allows (the others are in `problems`).
+    skipped: list[Any] = field(default_factory=list)
 
     @property
     def all_tasks(self) -> list[TaskSpec]:
@@ -61,8 +64,16 @@ def read_local(
     exclude: Sequence[str] = (),
     import_timeout: float = 60.0,
     allow_python: bool = True,
+    allow_import_errors: Sequence[str] = (),
+    allow_name: str = "--allow-import-errors",
 ) -> LocalTasks:
-    """Discover and validate; raises only for a source that cannot be read at all."""
+    """Discover and validate; raises only for a source that cannot be read at all (or a config
+    that cannot be used).
+
+    A task file that fails to import is a problem at its file and line, unless it matches
+    `allow_import_errors` (relative to `base`) or the config's `allowImportErrors` (relative to the
+    folder that holds `.hud/`); `allow_name` is how the failure's fix names the setting.
+    """
     base = base or Path.cwd()
     source_path = Path(source)
     with paused_gc(freeze=True):
@@ -70,7 +81,16 @@ def read_local(
         folder = source_folder(source_path.resolve()) if source_path.exists() else base
         config = load_project_config(folder)
         project_root = config.path.parent.parent  # where `.hud/` lives: the config and the local store
-        problems = list(discovery.problems) + validate(discovery.tasks)
+        failures, skipped = split_import_errors(
+            discovery.skipped,
+            base.resolve().as_posix(),
+            [
+                Allowed(base.resolve().as_posix(), tuple(allow_import_errors)),
+                Allowed(project_root.resolve().as_posix(), config.allow_import_errors),
+            ],
+            allow=f"{allow_name} or allowImportErrors in {config.shown()}",
+        )
+        problems = list(discovery.problems) + failures + validate(discovery.tasks)
         selected, filtered_out = select_tasks(discovery.tasks, only, exclude)
     if not selected and not problems and discovery.tasks:
         if only is not None and all(task.slug != only for task in discovery.tasks):
@@ -88,6 +108,7 @@ def read_local(
         problems=problems,
         selected=selected,
         filtered_out=filtered_out,
+        skipped=skipped,
     )
 
 
@@ -178,7 +199,7 @@ def plan_against(
             )
         else:
             plan.switching_from = stored
-    plan.skipped = list(local.discovery.skipped)
+    plan.skipped = list(local.skipped)
     plan.platform_url = getattr(platform, "url", None)
     plan.key_source = getattr(platform, "key_source", None)
     return plan

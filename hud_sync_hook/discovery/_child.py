@@ -93,9 +93,14 @@ def describe_error(err: BaseException, source_file: Path) -> str:
         return f"SystemExit: the file called sys.exit({err.code!r}) while being imported; do not exit at import time"
     if isinstance(err, KeyboardInterrupt):
         return "KeyboardInterrupt: the import was interrupted"
-    if isinstance(err, SyntaxError):
+    if isinstance(err, SyntaxError) and (not err.filename or Path(err.filename) == source_file):
         return f"SyntaxError: {err.msg}" + (f" (line {err.lineno})" if err.lineno else "")
-    message = _safe_str(err)
+    if isinstance(err, SyntaxError):
+        # In a module the task file imports: its line is in that file, the task file's is the import.
+        message = f"{err.msg} in {err.filename}" + (f", line {err.lineno}" if err.lineno else "")
+        message = _safe_str(message)
+    else:
+        message = _safe_str(err)
     if isinstance(err, ModuleNotFoundError) and (err.name or "").split(".")[0] == "hud":
         message += " (install the HUD SDK: pip install hud-python; with pre-commit add it to additional_dependencies)"
     line = None

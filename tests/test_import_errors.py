@@ -14,7 +14,7 @@ import pytest
 
 from tests.helpers.repo import make_repo, run_cli
 from tests.helpers.secrets import HUD_API_KEY
-from tests.helpers.serve import start_serve
+from tests.hooks.conftest import serve  # noqa: F401 - the real `serve`, as a fixture
 from tests.hooks.consumer import remote_slugs, task, tasks_py
 
 KEY = {"HUD_API_KEY": HUD_API_KEY}
@@ -34,14 +34,6 @@ def _syntax_message(source: str) -> str:
 
 SYNTAX = _syntax_message(BROKEN)
 FIX = "(fix the file, or list it in --allow-import-errors or allowImportErrors in .hud/config.json to plan without its tasks)"
-
-
-@pytest.fixture
-def serve(tmp_path: Path):
-    folder = tmp_path / "serve"
-    folder.mkdir()
-    with start_serve(folder) as server:
-        yield server
 
 
 def _writes(serve) -> list[str]:

@@ -52,6 +52,8 @@ class Plan:
     plan_hash: str = ""
     platform_url: str | None = None  # where the plan was made (shown in every rendering)
     key_source: str | None = None  # where the API key came from, never the key
+    #: the HUD SDK generation the tasks were read as: `v5` or `v6`
+    sdk: str = "v5"
 
     @property
     def to_upload(self) -> list[TaskSpec]:

@@ -12,13 +12,14 @@ from typing import Any, Callable, Sequence
 
 from hud_sync_hook.bulk import paused_gc
 from hud_sync_hook.config import ProjectConfig, load_project_config, save_config
-from hud_sync_hook.discovery import Discovery, discover
+from hud_sync_hook.dialect import Choice, Dialect, choose
+from hud_sync_hook.dialect import get as get_dialect
+from hud_sync_hook.discovery import Discovery
 from hud_sync_hook.discovery.import_errors import Allowed, split_import_errors
 from hud_sync_hook.errors import HudSyncError, PlatformError
-from hud_sync_hook.model import Problem, TaskSpec, column_definitions, remote_entry, short_scenario
+from hud_sync_hook.model import Problem, TaskSpec, column_definitions, short_scenario
 from hud_sync_hook.plan import EnvMismatch, Plan, build_plan, select_tasks
 from hud_sync_hook.platform.base import Platform, is_uuid
-from hud_sync_hook.validate import validate
 
 DEFAULT_BATCH_SIZE = 500
 
@@ -36,10 +37,16 @@ class LocalTasks:
     filtered_out: set[str]
     # Task files that failed to import: those the project allows (the others are in `problems`).
     skipped: list[Any] = field(default_factory=list)
+    sdk: Choice | None = None
 
     @property
     def all_tasks(self) -> list[TaskSpec]:
         return self.discovery.tasks
+
+    @property
+    def dialect(self) -> Dialect:
+        """The SDK generation these tasks were read as (v5 unless chosen otherwise)."""
+        return get_dialect(self.sdk.name if self.sdk else "v5")
 
 
 def source_folder(source: Path) -> Path:
@@ -66,21 +73,26 @@ def read_local(
     allow_python: bool = True,
     allow_import_errors: Sequence[str] = (),
     allow_name: str = "--allow-import-errors",
+    sdk: str | None = "auto",
 ) -> LocalTasks:
     """Discover and validate; raises only for a source that cannot be read at all (or a config
     that cannot be used).
 
-    A task file that fails to import is a problem at its file and line, unless it matches
+    `sdk` (`auto`, `v5`, `v6`) picks the HUD SDK generation, before anything is imported. A task
+    file that fails to import is a problem at its file and line, unless it matches
     `allow_import_errors` (relative to `base`) or the config's `allowImportErrors` (relative to the
     folder that holds `.hud/`); `allow_name` is how the failure's fix names the setting.
     """
     base = base or Path.cwd()
     source_path = Path(source)
     with paused_gc(freeze=True):
-        discovery = discover(source_path, base=base, import_timeout=import_timeout, allow_python=allow_python)
         folder = source_folder(source_path.resolve()) if source_path.exists() else base
         config = load_project_config(folder)
         project_root = config.path.parent.parent  # where `.hud/` lives: the config and the local store
+        chosen = choose(sdk, source_path, config_data=config.data, config_shown=config.shown(), base=base)
+        dialect = get_dialect(chosen.name)
+        config = dialect.adapt_config(config)
+        discovery = dialect.discover(source_path, base=base, import_timeout=import_timeout, allow_python=allow_python)
         failures, skipped = split_import_errors(
             discovery.skipped,
             base.resolve().as_posix(),
@@ -90,7 +102,7 @@ def read_local(
             ],
             allow=f"{allow_name} or allowImportErrors in {config.shown()}",
         )
-        problems = list(discovery.problems) + failures + validate(discovery.tasks)
+        problems = list(discovery.problems) + failures + dialect.validate(discovery.tasks)
         selected, filtered_out = select_tasks(discovery.tasks, only, exclude)
     if not selected and not problems and discovery.tasks:
         if only is not None and all(task.slug != only for task in discovery.tasks):
@@ -109,6 +121,7 @@ def read_local(
         selected=selected,
         filtered_out=filtered_out,
         skipped=skipped,
+        sdk=chosen,
     )
 
 
@@ -154,6 +167,9 @@ def plan_against(
     force: bool = False,
 ) -> Plan:
     """Resolve the taskset on the platform and diff the selected local tasks against it."""
+    dialect = local.dialect
+    dialect.before_plan(platform, local)
+    remote_entry = dialect.remote_entry
     stored = local.config.taskset_id
     records: list[tuple[str, bytes]] = []
     name = ref.name
@@ -190,6 +206,7 @@ def plan_against(
             force=force,
             filtered_out=local.filtered_out,
         )
+    plan.sdk = dialect.name
     if stored and stored != taskset_id:
         if taskset_id is None and platform.fetch_tasks(stored, keep=_nothing) == (None, []):
             # Not a switch: the stored id belongs to another platform (or another local store).

@@ -285,6 +285,7 @@ class ActionRun:
                 allow_python=self.decision.allow_python,
                 allow_import_errors=self.inputs.allow_import_errors,
                 allow_name="allow-import-errors",
+                sdk=self.inputs.sdk,
             )
             with summary.commands_stopped():
                 for name in local.discovery.files:
@@ -311,6 +312,8 @@ class ActionRun:
         if local is not None:
             plan.problems = list(local.problems)
             plan.skipped = list(local.skipped)
+        if local is not None:
+            plan.sdk = local.dialect.name
         if note:
             plan.notes.append(note)
         return plan
@@ -371,7 +374,6 @@ class ActionRun:
             if mode != "apply":
                 self.report.notice(NO_KEY + "; ran offline validation only", title="No HUD API key")
             return
-        from hud_sync_hook.platform import open_platform
         from hud_sync_hook.sync import choose_taskset, env_mismatches, plan_against
 
         try:
@@ -382,7 +384,7 @@ class ActionRun:
                     stored = local.config.data.get("tasksetName")
                     name = stored if isinstance(stored, str) and stored else None
                 ref = choose_taskset(name, inputs.taskset_id, local.config)
-                self.platform = open_platform(inputs.hud_api_url, inputs.hud_api_key, project_root=local.project_root)
+                self.platform = local.dialect.open_platform(inputs.hud_api_url, inputs.hud_api_key, project_root=local.project_root)
                 plan = plan_against(self.platform, local, ref, force=inputs.force)
                 mismatches, warning = env_mismatches(self.platform, local)
                 plan.env_mismatches = mismatches
@@ -707,7 +709,13 @@ class ActionRun:
         self.report.outputs["updated"] = outcome.updated
         if outcome.taskset_id:
             self.report.outputs["taskset-id"] = outcome.taskset_id
-            self._remember_taskset(outcome.taskset_id, plan.taskset_name)
+            if self.local.dialect.name == "v5":
+                self._remember_taskset(outcome.taskset_id, plan.taskset_name)
+            else:  # the generation's own schema (v6: scoped, and only when none was stored)
+                try:
+                    self.local.dialect.remember_taskset(self.local, outcome.taskset_id, plan.taskset_name)
+                except HudSyncError as err:
+                    output.warning(f"uploaded, but could not store the taskset id: {err}")
         note = "".join(f" Uploaded without a matching review ({case}): {_md(message)}." for case, message in warned)
         if outcome.error is not None:
             message = (

@@ -48,6 +48,7 @@ def prepare(args: argparse.Namespace) -> Planned | int:
         exclude=args.exclude,
         import_timeout=args.import_timeout,
         allow_import_errors=args.allow_import_errors,
+        sdk=args.sdk,
     )
     if local.problems:
         print_problems(local.problems, local.skipped)
@@ -57,7 +58,8 @@ def prepare(args: argparse.Namespace) -> Planned | int:
         print_problems([], local.skipped)
         raise HudSyncError(no_tasks_message(local))
     ref = choose_taskset(args.taskset, args.taskset_id, local.config)
-    platform = open_platform_for(args, local.project_root)
+    platform = open_platform_for(args, local.project_root, local.dialect)
+    platform.project_ref = getattr(args, "project", None)
     plan = plan_against(platform, local, ref, force=args.force)
     try:
         mismatches, warning, linked = check_linked_env(platform, local)

@@ -80,6 +80,7 @@ class Inputs:
     allow_untrusted_code: bool = False
     allow_import_errors: list[str] = field(default_factory=list)
     comment_author: str | None = None
+    sdk: str = "auto"
 
     def __repr__(self) -> str:  # never show the secrets, even in a traceback
         return (
@@ -114,6 +115,7 @@ def read_inputs(env: Mapping[str, str], secrets: Mapping[str, str]) -> Inputs:
         allow_untrusted_code=_flag(env, "allow-untrusted-code", False),
         allow_import_errors=_lines(env, "allow-import-errors"),
         comment_author=input_value(env, "comment-author") or None,
+        sdk=_choice(env, "sdk", ("auto", "v5", "v6"), "auto"),
     )
 
 

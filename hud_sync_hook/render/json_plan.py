@@ -27,6 +27,7 @@ def _problem(problem: Problem) -> dict[str, Any]:
 def plan_dict(plan: Plan) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
+        "sdk": plan.sdk,
         "taskset": {
             "name": plan.taskset_name,
             "id": plan.taskset_id,

@@ -41,6 +41,7 @@ def full_plan(force: bool = False) -> Plan:
 
 TEXT_FULL = (
     "Sync plan for 'ts' (11111111-2222-3333-4444-555555555555)\n"
+    "  HUD SDK v5 (hud-python 0.5)\n"
     '  Platform: https://api.hud.ai (API key from HUD_API_KEY)\n'
     '  Switching from previously stored taskset (99999999...)\n'
     '  Note: linked environment e-renamed\n'
@@ -148,9 +149,9 @@ def test_text_shows_every_section_in_reading_order():
 
 def test_text_for_a_new_taskset_an_offline_plan_and_a_plan_with_problems_only():
     new = build_plan([local("a", 1)], [], taskset_name=None, taskset_id="id-1", taskset_exists=False)
-    assert render_text(new) == "Sync plan for 'id-1'\n  Taskset will be created\n\n  Create (1):\n    + a\n\nSummary: 1 to create, 0 to update, 0 unchanged, 0 remote-only\n"
+    assert render_text(new) == "Sync plan for 'id-1'\n  HUD SDK v5 (hud-python 0.5)\n  Taskset will be created\n\n  Create (1):\n    + a\n\nSummary: 1 to create, 0 to update, 0 unchanged, 0 remote-only\n"
     offline = offline_plan([local("b", 2), local("a", 1)], taskset_name=None)
-    assert render_text(offline) == "Sync plan for '?'\n\n  Tasks found (2):\n    * a\n    * b\n"
+    assert render_text(offline) == "Sync plan for '?'\n  HUD SDK v5 (hud-python 0.5)\n\n  Tasks found (2):\n    * a\n    * b\n"
     stuck = build_plan([], [remote("a")], taskset_name="ts", taskset_id=None, taskset_exists=True)
     stuck.problems = [Problem(Location("t.json", 1), "bad")]
     assert render_text(stuck).endswith("\n\nSummary: 0 to create, 0 to update, 0 unchanged, 1 remote-only\n")
@@ -288,6 +289,7 @@ def test_the_json_plan_has_every_documented_member():
     data = json.loads(render(plan, "json"))
     assert data == {
         "schema_version": 1,
+        "sdk": "v5",
         "taskset": {
             "name": "ts",
             "id": "11111111-2222-3333-4444-555555555555",

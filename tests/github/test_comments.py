@@ -161,3 +161,20 @@ def test_a_duplicate_that_cannot_be_removed_is_logged_not_fatal():
     assert logged[0].startswith(f"Could not remove duplicate plan comment {second}: ")
     assert "Resource not accessible by integration" in logged[0]
     assert logged[1] == f"Removed duplicate plan comment {third} (kept the oldest, {first})"
+
+
+def test_a_body_too_large_keeps_the_outcomes_and_then_drops_them_too():
+    header = Header(source=".", taskset="t", summary="9 to create")
+    note = "**Plan too large for a comment: 9 to create.** See the run log.\n"
+    big = compose(header, "x" * 70_000, ["merged: uploaded"])
+    assert big == f"{marker(header)}\nmerged: uploaded\n\n<!-- hud-sync-hook: the plan as reviewed -->\n{note}"
+    huge = compose(header, "x" * 70_000, ["y" * 4_000] * 20)
+    assert huge == f"{marker(header)}\n<!-- hud-sync-hook: the plan as reviewed -->\n{note}"
+    assert len(big) <= 65_536 and len(huge) <= 65_536
+
+
+def test_a_body_without_a_reviewed_plan_has_no_outcomes_and_no_plan():
+    assert split_body(None) == ([], None)
+    assert split_body(marker(Header(source=".", taskset="t")) + "\nsomething else") == ([], None)
+    body = compose(Header(source=".", taskset="t"), "the plan", ["first", "second"])
+    assert split_body(body) == (["first", "second"], "the plan")

@@ -112,7 +112,7 @@ def test_every_kind_of_import_failure_is_one_line_and_exit_1(tmp_path: Path, con
     assert "Traceback" not in result.stderr
     allowed = run_cli("validate", *extra_args, "--allow-import-errors", "task.py", cwd=project)
     assert allowed.returncode == 0, allowed.stderr
-    assert allowed.stdout.strip() == "2 task(s) valid in 2 file(s)"
+    assert allowed.stdout.startswith("2 task(s) valid in 2 file(s)")
 
 
 def test_a_syntax_error_in_an_imported_module_is_at_the_import_line(tmp_path: Path):

@@ -299,7 +299,7 @@ class ActionRun:
             title = "Task file failed" if isinstance(problem, ImportFailure) else "Invalid task"
             self.report.annotate("error", message, file=loc.file, line=loc.line, col=loc.column, title=title)
         for skipped in local.skipped:
-            self.report.annotate("warning", f"skipped: {skipped.error} (allow-import-errors)", file=skipped.path, title="Task file skipped")
+            self.report.annotate("warning", f"skipped: {skipped.error} (allowed by allow-import-errors or allowImportErrors)", file=skipped.path, title="Task file skipped")
         self.local = local
         return local
 

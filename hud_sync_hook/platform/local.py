@@ -115,18 +115,34 @@ def check_store_file(path: Path) -> bool:
         raise safefs.UnsafePath(f"is {safefs.kind(info.st_mode)}, not a regular file", path, "replace it with a file")
     if info.st_size == 0:
         raise not_store
-    try:
-        uri = f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1"
-        with closing(sqlite3.connect(uri, uri=True)) as conn:
-            application_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-    except sqlite3.DatabaseError:
-        raise not_store from None
+    application_id, names = _read_marks(path, not_store)
     if application_id == APPLICATION_ID:
         return False
     names = {n for n in names if not n.startswith("sqlite_")}
     if application_id == 0 and {"evalsets", "tasks"} <= names <= _OWN_OBJECTS:
         return True  # an unmarked store of ours: marked now
+    raise not_store
+
+
+def _read_marks(path: str | Path, not_store: HudSyncError) -> tuple[int, set[str]]:
+    """The file's SQLite application id and, unless it is ours, the names in its schema.
+
+    Read immutable first (no lock, no journal, nothing written). That read ignores the write-ahead
+    log, so while another process is writing a store it can find the schema half checkpointed and
+    report the file malformed; then it is read again the ordinary read-only way, which follows the
+    log under SQLite's locks and still writes nothing. Only a file that fails both is refused.
+    """
+    base = Path(path).resolve().as_uri()
+    for query in ("mode=ro&immutable=1", "mode=ro"):
+        try:
+            with closing(sqlite3.connect(f"{base}?{query}", uri=True)) as conn:
+                conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+                if application_id == APPLICATION_ID:
+                    return application_id, set()
+                return application_id, {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.DatabaseError:
+            continue
     raise not_store
 
 

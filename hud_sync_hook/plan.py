@@ -11,9 +11,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-from hud_sync_hook.model import Location, Problem, TaskSpec, remote_entry, signature_digest
+from hud_sync_hook.diff import Change, RemoteTask, remote_task, task_changes, uploads_other_env
+from hud_sync_hook.model import Location, Problem, TaskSpec, remote_signature, remote_slug, signature_digest
 
-SCHEMA_VERSION = 1
+# 2: each update lists its `changes`.
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,12 @@ class Plan:
     forced: bool = False
     remote_known: bool = True
     plan_hash: str = ""
+    # The remote side of each update that changes something, compact; see `changes`.
+    remote_tasks: dict[str, RemoteTask] = field(default_factory=dict)
+
+    def changes(self, task: TaskSpec) -> list[Change]:
+        """What uploading `task` (one of `update`) changes on the platform, field by field."""
+        return task_changes(task, self.remote_tasks.get(task.slug))
 
     @property
     def to_upload(self) -> list[TaskSpec]:
@@ -112,7 +120,7 @@ def select_tasks(
 
 def build_plan(
     local: Sequence[TaskSpec],
-    remote: Iterable[Mapping[str, Any] | tuple[str, bytes]],
+    remote: Iterable[Mapping[str, Any] | tuple[Any, ...]],
     *,
     taskset_name: str | None,
     taskset_id: str | None,
@@ -122,23 +130,48 @@ def build_plan(
 ) -> Plan:
     """Diff `local` (already validated and filtered) against the remote taskset.
 
-    `remote` holds task records as the platform returns them, or what `remote_entry` keeps of them
-    (a streamed fetch keeps only that).
+    `remote` holds task records as the platform returns them, or what `diff.keeper` keeps of them
+    (a streamed fetch keeps only that): (slug, digest), with the compact remote task as a third
+    item for the slugs whose changes are shown.
     """
+    local_sorted = sorted(local, key=lambda t: t.slug)
+    by_slug = {t.slug: t for t in local_sorted}
     remote_by_slug: dict[str, bytes] = {}
+    remote_tasks: dict[str, RemoteTask] = {}
     for item in remote:
-        entry = remote_entry(item) if isinstance(item, Mapping) else item
-        if entry is not None:
-            remote_by_slug[entry[0]] = entry[1]
+        if isinstance(item, Mapping):
+            slug = remote_slug(item)
+            if slug is None:
+                continue
+            sig = remote_signature(item)
+            digest = signature_digest(sig)
+            # Full records (tests, small tasksets): keep the compact form only for a local slug.
+            kept: RemoteTask | None = remote_task(item, sig) if slug in by_slug else None
+        else:
+            slug, digest = item[0], item[1]
+            kept = item[2] if len(item) > 2 else None
+        remote_by_slug[slug] = digest
+        if kept is None:
+            remote_tasks.pop(slug, None)  # a repeated slug: the last record counts, as for the digest
+        else:
+            remote_tasks[slug] = kept
     plan = Plan(taskset_name=taskset_name, taskset_id=taskset_id, taskset_exists=taskset_exists, forced=force)
-    for task in sorted(local, key=lambda t: t.slug):
+    for task in local_sorted:
         existing = remote_by_slug.pop(task.slug, None)
         if existing is None:
             plan.create.append(task)
-        elif force or existing != signature_digest(task.signature):
+        elif existing != signature_digest(task.signature):
             plan.update.append(task)
+            if task.slug in remote_tasks:
+                plan.remote_tasks[task.slug] = remote_tasks[task.slug]
+        elif force:
+            plan.update.append(task)
+            compact = remote_tasks.get(task.slug)
+            if compact is not None and uploads_other_env(task, compact):
+                plan.remote_tasks[task.slug] = compact
         else:
             plan.unchanged.append(task)
+    remote_tasks.clear()
     hidden = set(filtered_out)
     remote_only = {slug: digest for slug, digest in remote_by_slug.items() if slug not in hidden}
     plan.remote_only = sorted(remote_only)

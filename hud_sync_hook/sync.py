@@ -14,7 +14,8 @@ from hud_sync_hook.bulk import paused_gc
 from hud_sync_hook.config import ProjectConfig, load_config, save_config
 from hud_sync_hook.discovery import Discovery, discover, find_project_root
 from hud_sync_hook.errors import HudSyncError, PlatformError
-from hud_sync_hook.model import Problem, TaskSpec, column_definitions, remote_entry
+from hud_sync_hook.diff import keeper
+from hud_sync_hook.model import Problem, TaskSpec, column_definitions
 from hud_sync_hook.plan import EnvMismatch, Plan, build_plan, select_tasks
 from hud_sync_hook.platform.base import Platform, is_uuid
 from hud_sync_hook.validate import validate
@@ -124,12 +125,14 @@ def plan_against(
 ) -> Plan:
     """Resolve the taskset on the platform and diff the selected local tasks against it."""
     stored = local.config.taskset_id
-    records: list[tuple[str, bytes]] = []
+    records: list[tuple] = []
+    # Per remote task only (slug, digest), plus the compact record of each that changed.
+    keep = keeper(local.selected, force=force)
     name = ref.name
     taskset_id = ref.id
     exists = False
     if taskset_id:
-        remote_name, records = platform.fetch_tasks(taskset_id, keep=remote_entry)
+        remote_name, records = platform.fetch_tasks(taskset_id, keep=keep)
         if remote_name is None and not records:
             if name is None:
                 origin = "tasksetId in " + local.config.shown() if taskset_id == stored else "that id"
@@ -148,7 +151,7 @@ def plan_against(
             exists = True
             taskset_id = found.id
             name = found.name or name
-            _name, records = platform.fetch_tasks(found.id, keep=remote_entry)
+            _name, records = platform.fetch_tasks(found.id, keep=keep)
     with paused_gc(freeze=True):
         plan = build_plan(
             local.selected,

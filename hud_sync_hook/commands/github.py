@@ -23,7 +23,7 @@ from hud_sync_hook.errors import HudSyncError
 PERMISSIONS_BLOCK = "permissions:\n  contents: read\n  pull-requests: write"
 NO_KEY = "plan unavailable: no HUD API key in this run"
 COMMENT_LIMIT = 60_000
-SUMMARY_LIMIT = 300_000
+SUMMARY_LIMIT = 1_000_000  # bytes: GitHub takes up to 1 MiB of job summary per step
 LIST_IN_NOTE = 20
 _SECRET_VARIABLES = ("INPUT_HUD-API-KEY", "INPUT_HUD_API_KEY", "HUD_API_KEY", "INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN")
 
@@ -443,7 +443,7 @@ class ActionRun:
         )
 
     def _markdown(self, limit: int, *, for_comment: bool) -> str:
-        from hud_sync_hook.render.markdown import escape, render_markdown
+        from hud_sync_hook.render.markdown import escape, render_markdown, utf8_size
 
         event = self.event
         source, taskset = self._comment_key()
@@ -461,7 +461,10 @@ class ActionRun:
             parts.append(f"[run {event.run_label}]({event.run_url})")
         parts.append(f"hud-sync-hook {escape(__version__)}")
         footer.append("<sub>" + " · ".join(parts) + "</sub>")
-        text = render_markdown(self.plan, limit=limit, title=self.status.title, preamble=preamble, footer=footer)
+        text = render_markdown(
+            self.plan, limit=limit, title=self.status.title, preamble=preamble, footer=footer,
+            measure=len if for_comment else utf8_size,
+        )
         return output.mask(text)
 
     # -- merge: upload what was reviewed ---------------------------------------------------------

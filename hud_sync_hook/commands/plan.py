@@ -64,6 +64,8 @@ def show(plan, args: argparse.Namespace) -> None:
     text = render(plan, args.format)
     if args.out:
         write_out(args.out, text)
+    if args.format == "text" and output.wants_color(sys.stdout):
+        text = render(plan, args.format, color=True)
     sys.stdout.write(output.mask(text))
     sys.stdout.flush()
 

@@ -18,6 +18,12 @@ def _task(task: TaskSpec) -> dict[str, Any]:
     }
 
 
+def _update(plan: Plan, task: TaskSpec) -> dict[str, Any]:
+    data = _task(task)
+    data["changes"] = [change.as_dict() for change in plan.changes(task)]
+    return data
+
+
 def _problem(problem: Problem) -> dict[str, Any]:
     loc = problem.location
     return {"file": loc.file, "line": loc.line, "column": loc.column, "message": problem.message, "fix": problem.fix}
@@ -39,7 +45,7 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "forced": plan.forced,
         "plan_hash": plan.plan_hash,
         "create": [_task(t) for t in plan.create],
-        "update": [_task(t) for t in plan.update],
+        "update": [_update(plan, t) for t in plan.update],
         "unchanged": [t.slug for t in plan.unchanged],
         "remote_only": list(plan.remote_only),
         "renames": [{"old": r.old, "new": r.new} for r in plan.renames],

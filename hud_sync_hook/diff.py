@@ -1,0 +1,276 @@
+"""What an update changes, field by field: scenario, environment, each args key, validation,
+agent_config and columns, old → new.
+
+Pure: no I/O. A plan keeps, for each slug it will update, only a compact `RemoteTask` (the remote
+signature's JSON and the scenario and environment names), so the diff of 100,000 updates is made
+from strings, one task at a time, when a plan is shown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping
+
+from hud_sync_hook.model import TaskSpec, canonical_json, remote_signature, remote_slug, short_scenario, signature_digest
+
+# Fields in the order a reviewer reads them; the keyed ones are compared key by key.
+KEYED_FIELDS = ("args", "agent_config", "columns")
+BODY_FIELDS = ("args", "validation", "agent_config", "columns")
+
+
+class _Absent:
+    """A value that is not there: the key was added (old) or removed (new)."""
+
+    _instance: "_Absent | None" = None
+
+    def __new__(cls) -> "_Absent":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+ABSENT: Any = _Absent()
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteTask:
+    """What the diff of one update needs of the remote record, as three strings: the scenario and
+    environment names as stored, and the signature's canonical JSON (args, validation,
+    agent_config, columns)."""
+
+    scenario: str
+    env: str | None
+    body: str
+
+    def values(self) -> dict[str, Any]:
+        return _body_values(self.body)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One changed field, or one key of `args`, `agent_config` or `columns` (`key` set)."""
+
+    field: str
+    key: str | None
+    old: Any = ABSENT
+    new: Any = ABSENT
+
+    @property
+    def kind(self) -> str:
+        if self.old is ABSENT:
+            return "added"
+        if self.new is ABSENT:
+            return "removed"
+        return "changed"
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the JSON plan: full values, `old` left out when added and `new` when removed."""
+        data: dict[str, Any] = {"field": self.field}
+        if self.key is not None:
+            data["key"] = self.key
+        data["change"] = self.kind
+        if self.old is not ABSENT:
+            data["old"] = self.old
+        if self.new is not ABSENT:
+            data["new"] = self.new
+        return data
+
+
+def _body_values(body: str) -> dict[str, Any]:
+    data = json.loads(body)
+    return data if isinstance(data, dict) else {}
+
+
+def _env_name(env: Any, scenario: str) -> str | None:
+    """The environment an upload names: the env, else the prefix of a qualified scenario."""
+    if isinstance(env, str) and env:
+        return env
+    return scenario.rsplit(":", 1)[0] if ":" in scenario else None
+
+
+def remote_task(record: Mapping[str, Any], signature: str | None = None) -> RemoteTask:
+    """The compact form of a remote record (its `signature`, when already computed, is reused)."""
+    sig = remote_signature(record) if signature is None else signature
+    raw = record.get("scenario")
+    scenario = raw if isinstance(raw, str) else ""
+    env = record.get("env")
+    env_name = env.get("name") if isinstance(env, Mapping) else None
+    return RemoteTask(
+        scenario=scenario,
+        env=_env_name(env_name, scenario),
+        body=sig[len(short_scenario(scenario)) + 1 :],
+    )
+
+
+def _local_env(task: TaskSpec) -> str | None:
+    return _env_name(task.env, task.qualified_scenario)
+
+
+def _local_body(task: TaskSpec) -> str:
+    return task.signature[len(short_scenario(task.qualified_scenario)) + 1 :]
+
+
+def uploads_other_env(task: TaskSpec, remote: RemoteTask) -> bool:
+    """Whether uploading `task` would change the remote task's environment (which the signature,
+    and so the plan, leaves out: it counts only for a task that is uploaded anyway)."""
+    return _local_env(task) != remote.env
+
+
+def keeper(local: Iterable[TaskSpec], *, force: bool = False) -> Callable[[Mapping[str, Any]], Any]:
+    """A `keep` function for a streamed fetch: (slug, digest) for every remote task, and a third
+    item, its `RemoteTask`, only for a slug the plan will update and show a change for: a local
+    task with another signature (or, forced, another environment). Memory then grows with the
+    changed tasks, not with the taskset."""
+    by_slug = {task.slug: task for task in local}
+
+    def keep(record: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        slug = remote_slug(record)
+        if slug is None:
+            return None
+        sig = remote_signature(record)
+        digest = signature_digest(sig)
+        task = by_slug.get(slug)
+        if task is None:
+            return slug, digest
+        if digest != signature_digest(task.signature):
+            return slug, digest, remote_task(record, sig)
+        if force:
+            compact = remote_task(record, sig)
+            if uploads_other_env(task, compact):
+                return slug, digest, compact
+        return slug, digest
+
+    return keep
+
+
+def _keyed(field: str, old: Any, new: Any) -> list[Change]:
+    """Key by key when both sides are objects (or absent); the whole value otherwise."""
+    old_map = {} if old is ABSENT else old
+    new_map = {} if new is ABSENT else new
+    if not isinstance(old_map, dict) or not isinstance(new_map, dict):
+        return [Change(field, None, old, new)]
+    changes = []
+    for key in sorted(set(old_map) | set(new_map)):
+        before = old_map.get(key, ABSENT)
+        after = new_map.get(key, ABSENT)
+        if before is ABSENT or after is ABSENT or canonical_json(before) != canonical_json(after):
+            changes.append(Change(field, key, before, after))
+    return changes
+
+
+def task_changes(task: TaskSpec, remote: RemoteTask | None) -> list[Change]:
+    """What uploading `task` changes in `remote`; empty without a remote record (a forced update
+    of an identical task)."""
+    if remote is None:
+        return []
+    changes: list[Change] = []
+    old_scenario = short_scenario(remote.scenario)
+    new_scenario = short_scenario(task.qualified_scenario)
+    if old_scenario != new_scenario:
+        changes.append(Change("scenario", None, old_scenario, new_scenario))
+    if uploads_other_env(task, remote):
+        old_env, new_env = remote.env, _local_env(task)
+        changes.append(Change("env", None, ABSENT if old_env is None else old_env, ABSENT if new_env is None else new_env))
+    old_values = remote.values()
+    new_values = _body_values(_local_body(task))
+    for field in BODY_FIELDS:
+        before = old_values.get(field, ABSENT)
+        after = new_values.get(field, ABSENT)
+        if before is ABSENT and after is ABSENT:
+            continue
+        if field in KEYED_FIELDS:
+            changes.extend(_keyed(field, before, after))
+        elif before is ABSENT or after is ABSENT or canonical_json(before) != canonical_json(after):
+            changes.append(Change(field, None, before, after))
+    return changes
+
+
+# -- showing a change ---------------------------------------------------------------------------
+
+# Characters that could move the cursor, hide text or reorder it on a terminal or in a log:
+# control characters (C0, DEL, C1), format characters (bidirectional overrides, zero-width
+# joiners, BOM) and line/paragraph separators. JSON already escapes C0; these are escaped too.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+_NEEDS_CHECK = re.compile(r"[^\x20-\x7e]")
+
+
+def inert(text: str) -> str:
+    """Text that shows as it is: every control, format or separator character as `\\uXXXX`."""
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group(0)
+        if unicodedata.category(char) not in _UNSAFE_CATEGORIES:
+            return char
+        code = ord(char)
+        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+    return _NEEDS_CHECK.sub(escape, text)
+
+
+def show_value(value: Any) -> str:
+    """A value as one line of JSON, inert."""
+    if value is ABSENT:
+        return ""
+    return inert(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+
+
+def field_label(change: Change) -> str:
+    """`args.difficulty`, `args["two words"]`, or the field's name."""
+    if change.key is None:
+        return change.field
+    if _PLAIN_KEY.match(change.key):
+        return f"{change.field}.{change.key}"
+    return f"{change.field}[{show_value(change.key)}]"
+
+
+def shorten(text: str, width: int) -> str:
+    if len(text) <= width:
+        return text
+    return text[: max(1, width - 1)] + "…"
+
+
+def shorten_pair(old: str, new: str, width: int = 70, context: int = 20) -> tuple[str, str]:
+    """Both values cut to about `width` characters around where they differ, with the same
+    amount of common text kept before it, so that the change stays in view."""
+    if len(old) <= width and len(new) <= width:
+        return old, new
+    limit = min(len(old), len(new))
+    prefix = 0
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    start = max(0, prefix - context)
+
+    def window(text: str) -> str:
+        end = min(len(text), len(text) - suffix + context)
+        if end - start > width:
+            end = start + width
+        shown = text[start:end]
+        return ("…" if start > 0 else "") + shown + ("…" if end < len(text) else "")
+
+    return window(old), window(new)
+
+
+def shown_pair(change: Change, width: int = 70) -> tuple[str, str]:
+    """(old, new) as shown to a person: inert JSON, long ones shortened around the change;
+    an empty string for a side that is absent."""
+    old, new = show_value(change.old), show_value(change.new)
+    if change.old is ABSENT:
+        return "", shorten(new, width)
+    if change.new is ABSENT:
+        return shorten(old, width), ""
+    return shorten_pair(old, new, width)

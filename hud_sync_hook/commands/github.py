@@ -532,6 +532,7 @@ class ActionRun:
         return code
 
     def _upload_checked(self, number: int | None, found) -> int:
+        from hud_sync_hook.commands._common import Progress
         from hud_sync_hook.github import summary
         from hud_sync_hook.render.markdown import escape
         from hud_sync_hook.sync import apply_plan, remember_taskset
@@ -568,7 +569,7 @@ class ActionRun:
             summary.warning(f"the plan changed since it was reviewed; uploading anyway (on-plan-change: warn); {both}", title="Plan changed")
             self.status.lines.append(f"**The plan changed since it was reviewed.** {shown}")
         with summary.group(f"Upload {len(plan.to_upload)} task(s) to the HUD platform"):
-            outcome = apply_plan(self.platform, plan, self.local)
+            outcome = apply_plan(self.platform, plan, self.local, progress=Progress(False, stream=sys.stdout))
         self.status.created, self.status.updated = outcome.created, outcome.updated
         if outcome.taskset_id:
             self.status.taskset_id = outcome.taskset_id

@@ -66,13 +66,26 @@ def open_platform_for(args: argparse.Namespace, project_root: Path | None):
     key = None
     if not url.startswith("local"):
         key = find_api_key()
-        if not key:
+        # A `serve` on this machine started without --api-key takes requests without one.
+        if not key and not _is_loopback_url(url):
             raise HudSyncError(
                 "no HUD API key: set HUD_API_KEY, or put HUD_API_KEY=... in ./.env or ~/.hud/.env "
                 "(or use --api-url local to try the local platform)"
             )
         output.register_secret(key)
     return open_platform(url, key, project_root=project_root, timeout=getattr(args, "timeout", 30.0))
+
+
+def _is_loopback_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    from hud_sync_hook.platform.base import is_loopback_host
+
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    return bool(host) and is_loopback_host(host)
 
 
 def write_out(path: str, text: str) -> None:

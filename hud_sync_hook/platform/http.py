@@ -270,7 +270,9 @@ class HttpPlatform:
                     f"the HUD platform refused the API key ({status}); check HUD_API_KEY", status=status
                 )
             raise self._error(
-                f"the HUD platform needs an API key ({status}); set HUD_API_KEY", status=status
+                f"no HUD API key, and the HUD platform at {self.base_url} needs one ({status}): set HUD_API_KEY, "
+                "or put HUD_API_KEY=... in ./.env or ~/.hud/.env",
+                status=status,
             )
         detail = _detail(response)
         raise self._error(

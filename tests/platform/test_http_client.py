@@ -180,7 +180,7 @@ def test_a_refused_key_is_reported_without_showing_it(tmp_path):
                 platform.upload("ts", [task("a")], None)
             assert repr(platform) == f"HttpPlatform({server.url!r}, api_key=set)"
         with quick(server.url, None) as anonymous:
-            with pytest.raises(PlatformError, match="needs an API key"):
+            with pytest.raises(PlatformError, match="no HUD API key, and the HUD platform at .* needs one"):
                 anonymous.find_taskset("ts")
         log = server.stderr_text()
     assert str(caught.value) == "the HUD platform refused the API key (401); check HUD_API_KEY"

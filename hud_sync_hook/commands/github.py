@@ -40,6 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if os.environ.get("GITHUB_ACTIONS") != "true":  # the runner sets it; nothing else here would make sense
+        output.error(
+            "not running in GitHub Actions (GITHUB_ACTIONS is not 'true'): this command is the Action's "
+            "entrypoint; run `hud-sync-hook plan` or `hud-sync-hook apply` instead"
+        )
+        return 1
     from hud_sync_hook.github import summary
     from hud_sync_hook.github.context import secret_inputs
 

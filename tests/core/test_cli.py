@@ -269,3 +269,13 @@ def test_skipped_files_show_in_the_plan_and_fail_when_nothing_was_found(tmp_path
     assert result.returncode == 1
     assert "Skipped: a.py: ValueError: bad value (line 1)" in result.stderr
     assert "no tasks found in ." in result.stderr
+
+
+def test_the_github_command_outside_github_actions_says_so(project):
+    result = run_cli("github", cwd=project, env={"GITHUB_EVENT_NAME": "push"})
+    assert result.returncode == 1
+    assert result.stdout == ""  # no ::group:: or other workflow commands
+    assert result.stderr == (
+        "hud-sync-hook: error: not running in GitHub Actions (GITHUB_ACTIONS is not 'true'): this command is "
+        "the Action's entrypoint; run `hud-sync-hook plan` or `hud-sync-hook apply` instead\n"
+    )

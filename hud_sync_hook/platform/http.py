@@ -73,8 +73,9 @@ def _certificate_error(err: BaseException) -> bool:
     return False
 
 
-def parse_retry_after(value: str | None, cap: float) -> float | None:
-    """Seconds to wait from a `Retry-After` header (seconds or an HTTP date), capped; None if absent."""
+def parse_retry_after(value: str | None, cap: float, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (seconds or an HTTP date, counted from `now`,
+    by default the current time), capped; None if absent."""
     if not value:
         return None
     value = value.strip()
@@ -87,7 +88,7 @@ def parse_retry_after(value: str | None, cap: float) -> float | None:
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - datetime.now(timezone.utc)).total_seconds()
+        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
     if seconds != seconds:  # NaN
         return None
     return min(max(seconds, 0.0), cap)
@@ -120,6 +121,7 @@ class HttpPlatform:
     Every call is retried on network errors and on 429/5xx with full-jitter exponential backoff,
     honouring `Retry-After`, within `max_attempts` and `max_retry_seconds`. Uploads are idempotent
     upserts by slug, so retrying them is safe even when a failed answer hid a committed write.
+    `sleep` and `clock` (seconds, monotonic) are how it waits and tells the time between attempts.
     """
 
     def __init__(
@@ -131,6 +133,8 @@ class HttpPlatform:
         max_attempts: int = 6,
         max_retry_seconds: float = 120.0,
         backoff_base: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         base_url = (base_url or "").strip().rstrip("/")
         parts = urlsplit(base_url)
@@ -158,6 +162,8 @@ class HttpPlatform:
         self.backoff_base = max(0.0, backoff_base)
         self._count = 0
         self._random = random.Random()
+        self._sleep = sleep
+        self._clock = clock
         headers = {"User-Agent": f"hud-sync-hook/{__version__}", "Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
@@ -213,7 +219,7 @@ class HttpPlatform:
 
         A connection lost mid-body is retried like any other, and `consume` starts again.
         """
-        started = time.monotonic()
+        started = self._clock()
         attempt = 0
         while True:
             attempt += 1
@@ -244,7 +250,7 @@ class HttpPlatform:
                 reason = f"HTTP {response.status_code}"
                 retry_after = parse_retry_after(response.headers.get("Retry-After"), self.max_retry_seconds)
             delay = retry_after if retry_after is not None else self._backoff(attempt)
-            out_of_time = time.monotonic() - started + delay > self.max_retry_seconds
+            out_of_time = self._clock() - started + delay > self.max_retry_seconds
             if attempt >= self.max_attempts or out_of_time:
                 if response is not None:
                     raise self._error(
@@ -258,7 +264,7 @@ class HttpPlatform:
                     f"cannot reach the HUD platform at {self.base_url} after "
                     f"{_plural(attempt, 'attempt')} ({reason}); check --api-url or your network"
                 )
-            time.sleep(delay)
+            self._sleep(delay)
 
     def _check(self, response: httpx.Response, method: str, path: str) -> None:
         status = response.status_code

@@ -173,16 +173,18 @@ def test_a_platform_killed_between_batches_and_restarted_converges(project: Path
     batch = 250
     env = {"HUD_API_KEY": HUD_API_KEY, "HUD_SYNC_HOOK_MAX_ATTEMPTS": "3", "HUD_SYNC_HOOK_BACKOFF_SECONDS": "0.05"}
     full_env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **env}
-    with start_serve(tmp_path, "--latency-ms", "60", "--api-key", HUD_API_KEY) as server:
+    # The server answers 5 uploads and holds the 6th: it is killed there, however fast the machine.
+    with start_serve(tmp_path, "--hold-after-writes", "5", "--api-key", HUD_API_KEY) as server:
         port = server.url.rsplit(":", 1)[1]
         apply = subprocess.Popen(
             [sys.executable, "-m", "hud_sync_hook", "apply", ".", TASKSET, "--api-url", server.url, "--yes",
              "--batch-size", str(batch)],
             cwd=project, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
-        deadline = time.monotonic() + 60
-        while post_count(server.stderr_text()) < 5 and time.monotonic() < deadline and apply.poll() is None:
+        deadline = time.monotonic() + 120  # a guard only: the 6th upload waits for the kill
+        while "held: POST /tasks/upload" not in server.stderr_text() and time.monotonic() < deadline and apply.poll() is None:
             time.sleep(0.02)
+        assert post_count(server.stderr_text()) == 5
         server.proc.send_signal(signal.SIGKILL)
         server.proc.wait(10)
         out, err = apply.communicate(timeout=120)
@@ -191,10 +193,10 @@ def test_a_platform_killed_between_batches_and_restarted_converges(project: Path
     match = LANDED.search(err)
     assert match and f"cannot reach the HUD platform at {server.url}" in err, err
     done, total, landed, to_upload = map(int, match.groups())
-    assert (to_upload, total) == (TASKS, TASKS // batch) and 5 <= done < total
-    # Batches are transactions: the store holds whole batches, at most one beyond what was acknowledged.
+    assert (to_upload, total, done) == (TASKS, TASKS // batch, 5)
+    # Batches are transactions: the store holds the 5 acknowledged ones, nothing of the held one.
     stored = len(remote_state(server.db))
-    assert stored in (landed, landed + batch), (stored, landed)
+    assert stored == landed == 5 * batch, (stored, landed)
 
     with start_serve(tmp_path, "--port", port, "--db", str(server.db), "--api-key", HUD_API_KEY) as restarted:
         assert restarted.url == server.url

@@ -228,3 +228,14 @@ def test_latency_is_added_before_answering(tmp_path):
         with pytest.raises(httpx.ReadTimeout):
             c.get("/registry/envs", timeout=1)
         assert c.get("/health").json() == {"ok": True}
+
+
+def test_writes_past_hold_after_writes_are_held_unanswered(tmp_path):
+    body = {"name": "ts", "tasks": [{"slug": "a", "env": {"name": "e"}, "scenario": "e:s", "args": {}}]}
+    with start_serve(tmp_path, "--hold-after-writes", "1") as server, httpx.Client(base_url=server.url, timeout=60) as c:
+        assert c.post("/tasks/upload", json=body).status_code == 200
+        with pytest.raises(httpx.ReadTimeout):  # never answered, so any timeout ends it
+            c.post("/tasks/upload", json=body, timeout=1)
+        assert c.get("/tasks/evalset/ts").status_code == 200  # reads are answered as before
+        log = server.stderr_text()
+    assert log.count("POST /tasks/upload 200") == 1 and "held: POST /tasks/upload (--hold-after-writes)" in log

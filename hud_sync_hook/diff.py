@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
@@ -104,9 +105,10 @@ def remote_task(record: Mapping[str, Any], signature: str | None = None) -> Remo
     scenario = raw if isinstance(raw, str) else ""
     env = record.get("env")
     env_name = env.get("name") if isinstance(env, Mapping) else None
-    return RemoteTask(
-        scenario=scenario,
-        env=_env_name(env_name, scenario),
+    env_name = _env_name(env_name, scenario)
+    return RemoteTask(  # a taskset repeats a few scenario and env names: one copy of each
+        scenario=sys.intern(scenario),
+        env=None if env_name is None else sys.intern(env_name),
         body=sig[len(short_scenario(scenario)) + 1 :],
     )
 

@@ -59,14 +59,22 @@ def prepare(args: argparse.Namespace) -> Planned | int:
 
 
 def show(plan, args: argparse.Namespace) -> None:
-    from hud_sync_hook.render import render
+    from hud_sync_hook.render import render, render_pieces
 
-    text = render(plan, args.format)
     if args.out:
-        write_out(args.out, text)
-    if args.format == "text" and output.wants_color(sys.stdout):
-        text = render(plan, args.format, color=True)
-    sys.stdout.write(output.mask(text))
+        write_out(args.out, render(plan, args.format))
+    color = args.format == "text" and output.wants_color(sys.stdout)
+    # Written as it is made: a JSON plan of 100,000 updates is never one string in memory. A piece
+    # is never cut, so a secret inside one JSON string is masked as in the whole text.
+    pending: list[str] = []
+    size = 0
+    for piece in render_pieces(plan, args.format, color=color):
+        pending.append(piece)
+        size += len(piece)
+        if size >= 1 << 16:
+            sys.stdout.write(output.mask("".join(pending)))
+            pending, size = [], 0
+    sys.stdout.write(output.mask("".join(pending)))
     sys.stdout.flush()
 
 

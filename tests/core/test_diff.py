@@ -8,7 +8,7 @@ import re
 from hud_sync_hook.diff import ABSENT, RemoteTask, inert, keeper, shorten_pair, task_changes
 from hud_sync_hook.model import Location, task_from_mapping
 from hud_sync_hook.plan import build_plan
-from hud_sync_hook.render.json_plan import plan_dict
+from hud_sync_hook.render.json_plan import iter_json, plan_dict, render_json
 from hud_sync_hook.render.markdown import render_markdown, utf8_size
 from hud_sync_hook.render.text import render_text
 
@@ -107,6 +107,8 @@ def test_a_streamed_fetch_keeps_the_remote_record_only_for_changed_slugs():
     # The same plan, and the same changes, as from the full records.
     streamed, full = plan_for(tasks, kept), plan_for(tasks, records)
     assert plan_dict(streamed) == plan_dict(full)
+    # Written in pieces as it is encoded, the JSON plan is the same text.
+    assert "".join(iter_json(streamed)) == render_json(full) and len(list(iter_json(streamed))) > 100
     assert sorted(streamed.remote_tasks) == [f"t{i}" for i in range(0, 100, 10)]
     # Forced: identical tasks keep nothing unless their environment would change.
     forced = keeper([local("a", n=1), local("b", env="new", n=1)], force=True)

@@ -297,7 +297,7 @@ class Bench:
                 def plan_once() -> Sample:
                     self.reset_project(path.parent)
                     before = len(request_lines(serve))
-                    sample = self.cli("plan", path.name, TASKSET, "--api-url", url, cwd=path.parent)
+                    sample = self.cli("plan", TASKSET, path.name, "--api-url", url, cwd=path.parent)
                     sample.requests = len(request_lines(serve)) - before  # type: ignore[attr-defined]
                     return sample
 
@@ -320,7 +320,7 @@ class Bench:
                 db = self.work / "apply.sqlite"
                 copy_db(seed, db)
                 with start_serve(self.work, "--db", str(db)) as serve:
-                    sample = self.cli("apply", path.name, TASKSET, "--api-url", serve.url, "--yes", cwd=path.parent)
+                    sample = self.cli("apply", TASKSET, path.name, "--api-url", serve.url, "--yes", cwd=path.parent)
                     sample.requests = len(request_lines(serve))  # type: ignore[attr-defined]
                 return sample
 

@@ -31,8 +31,16 @@ def _load(name: str):
     return importlib.import_module(f"hud_sync_hook.commands.{COMMANDS[name][0]}")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error exits 1: 2 means "has changes" under --detailed-exitcode."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="hud-sync-hook",
         description="Review and publish HUD evaluation tasksets.",
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ class ProjectConfig:
     path: Path
     data: dict[str, Any] = field(default_factory=dict)
     exists: bool = False
+    root: Path | None = None  # the repository (or project) the file must stay inside
 
     @property
     def taskset_id(self) -> str | None:
@@ -39,6 +39,56 @@ class ProjectConfig:
 
     def shown(self) -> str:
         return _shown(self.path)
+
+
+# What makes a folder a project root, for where `.hud/` goes when no folder has a config yet.
+ROOT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
+
+
+def _has_config(folder: Path) -> bool:
+    return any(
+        (folder / CONFIG_DIR / name).exists() or (folder / CONFIG_DIR / name).is_symlink()
+        for name in (CONFIG_NAME, LEGACY_NAME)
+    )
+
+
+def project_dir(start: Path, *, cwd: Path | None = None) -> Path:
+    """The folder whose `.hud/` holds the project's `config.json` and the local platform's store.
+
+    From `start` (the source folder) upward, up to a boundary: the repository root (nearest `.git`),
+    else the nearest folder with `pyproject.toml`, `setup.py` or `setup.cfg`, else the working
+    directory when `start` is inside it (where `hud sync` reads and writes), else `start` itself:
+    1. the nearest folder that already has `.hud/config.json` (or the legacy `deploy.json`), the home
+       folder excepted (its `.hud/` holds the user's settings), unless it is `start`;
+    2. else the nearest folder with one of `ROOT_MARKERS`;
+    3. else the boundary.
+    """
+    start = start.resolve()
+    chain = [start, *start.parents][:64]
+    boundary = next((i for i, folder in enumerate(chain) if (folder / ".git").exists()), None)
+    if boundary is None:
+        boundary = next(
+            (i for i, folder in enumerate(chain) if any((folder / m).exists() for m in ROOT_MARKERS)), None
+        )
+    if boundary is None:
+        here = (cwd or Path.cwd()).resolve()
+        boundary = chain.index(here) if here in chain else 0
+    chain = chain[: boundary + 1]
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, KeyError):  # no home folder known
+        home = None
+    for folder in chain:
+        if (folder != home or folder == start) and _has_config(folder):
+            return folder
+    return next((f for f in chain if any((f / m).exists() for m in ROOT_MARKERS)), chain[-1])
+
+
+def load_project_config(start: Path) -> ProjectConfig:
+    """The config of the project around `start` (see `project_dir`); empty when it has none yet."""
+    folder = project_dir(start)
+    repo = next((f for f in (folder, *folder.parents) if (f / ".git").exists()), None)
+    return load_config(folder, stop=repo or folder)
 
 
 def find_config(start: Path, stop: Path | None = None) -> Path | None:
@@ -60,20 +110,15 @@ def load_config(directory: Path, *, stop: Path | None = None) -> ProjectConfig:
     """Load the config that applies to `directory`; a missing file gives an empty config there."""
     found = find_config(directory, stop)
     if found is None:
-        return ProjectConfig(path=directory.resolve() / CONFIG_DIR / CONFIG_NAME)
-    if found.is_symlink():
-        boundary = (stop or found.parent.parent).resolve()
-        if not found.resolve().is_relative_to(boundary):
-            raise ConfigError(
-                "is a link to a file outside the repository; refusing to read it: replace it with a file",
-                file=_shown(found),
-            )
-    data = read_config_file(found)
+        root = (stop or directory).resolve()
+        return ProjectConfig(path=directory.resolve() / CONFIG_DIR / CONFIG_NAME, root=root)
+    boundary = (stop or found.parent.parent).resolve()
+    data = read_config_file(found, boundary)
     target = found.parent / CONFIG_NAME
     if found.name == LEGACY_NAME:
         # Migrate the legacy file: its keys move to config.json on the next write.
-        return ProjectConfig(path=target, data=data, exists=False)
-    return ProjectConfig(path=target, data=data, exists=True)
+        return ProjectConfig(path=target, data=data, exists=False, root=boundary)
+    return ProjectConfig(path=target, data=data, exists=True, root=boundary)
 
 
 def _shown(path: Path) -> str:
@@ -84,10 +129,15 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
+def read_config_file(path: Path, root: Path | None = None) -> dict[str, Any]:
+    """The config's data; `root` is the folder neither the file nor its `.hud` may lead out of."""
+    from hud_sync_hook import safefs
+
     shown = _shown(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = safefs.read_text(path, root, encoding="utf-8-sig")
+    except safefs.UnsafePath as err:
+        raise ConfigError(f"{err.reason}; {err.fix}", file=shown) from None
     except IsADirectoryError:
         raise ConfigError("is a folder, expected a JSON file; remove it", file=shown) from None
     except UnicodeDecodeError:
@@ -123,66 +173,25 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 def save_config(config: ProjectConfig, updates: dict[str, Any]) -> None:
     """Merge `updates` into the file atomically (temp file, fsync, rename); other keys are kept."""
-    if config.path.exists():
-        current = read_config_file(config.path)
+    from hud_sync_hook import safefs
+
+    if os.path.lexists(config.path):
+        current = read_config_file(config.path, config.root)
     else:
         current = dict(config.data)
     current.update(updates)
-    config.path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(current, indent=2) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=".config.", suffix=".tmp", dir=str(config.path.parent))
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, config.path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:
-        dir_fd = os.open(str(config.path.parent), os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
+        # Atomic, never through a link, never out of the repository (not even through `.hud`).
+        safefs.write_text(config.path, text, config.root, create_folder=True)
+    except safefs.UnsafePath as err:
+        raise ConfigError(f"{err.reason}; {err.fix}", file=config.shown()) from None
     config.data = current
     config.exists = True
 
 
-def _read_dotenv_key(path: Path, name: str) -> str | None:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line.startswith("export "):
-            line = line[len("export ") :].lstrip()
-        if not line.startswith(f"{name}="):
-            continue
-        value = line[len(name) + 1 :].strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        return value or None
-    return None
-
-
 def find_api_key(cwd: Path | None = None) -> str | None:
-    """`HUD_API_KEY` from the environment, else `./.env`, else `~/.hud/.env`."""
-    value = os.environ.get("HUD_API_KEY")
-    if value:
-        return value.strip()
-    cwd = cwd or Path.cwd()
-    for candidate in (cwd / ".env", Path.home() / ".hud" / ".env"):
-        key = _read_dotenv_key(candidate, "HUD_API_KEY")
-        if key:
-            return key
-    return None
+    """`HUD_API_KEY` from the environment, else an untracked `./.env`, else `~/.hud/.env`."""
+    from hud_sync_hook.trust import find_api_key as find
+
+    return find(cwd).value

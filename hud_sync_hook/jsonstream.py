@@ -17,14 +17,19 @@ _DECODER = json.JSONDecoder()
 _END = object()
 
 
+class ValueTooLarge(ValueError):
+    """One value is longer than the reader's limit (say, a string that never ends)."""
+
+
 class _Reader:
     """A window on the text: `buf[pos:]` is what has been received and not yet parsed."""
 
-    def __init__(self, chunks: Iterable[str]) -> None:
+    def __init__(self, chunks: Iterable[str], max_value_chars: int | None = None) -> None:
         self._chunks: Iterator[str] = iter(chunks)
         self.buf = ""
         self.pos = 0
         self.eof = False
+        self.max_value_chars = max_value_chars
 
     def _fill(self, minimum: int) -> None:
         """Receive until at least `minimum` characters are unparsed, or the text ends."""
@@ -71,7 +76,10 @@ class _Reader:
             except json.JSONDecodeError:
                 if self.eof:
                     raise
-                self._fill(2 * (len(self.buf) - self.pos) + 1)
+                pending = len(self.buf) - self.pos
+                if self.max_value_chars is not None and pending >= self.max_value_chars:
+                    raise ValueTooLarge(f"a value longer than {self.max_value_chars} characters") from None
+                self._fill(2 * pending + 1)
                 continue
             if (
                 not self.eof
@@ -89,15 +97,18 @@ class _Reader:
             raise ValueError("extra data after the JSON value")
 
 
-def parse_streaming(chunks: Iterable[str], key: str, on_entry: Callable[[str | None, Any], None]) -> Any:
+def parse_streaming(
+    chunks: Iterable[str], key: str, on_entry: Callable[[str | None, Any], None], *, max_value_chars: int | None = None
+) -> Any:
     """Parse a JSON document like `json.loads`, except the member `key` of a top-level object.
 
     When that member's value is an object or an array, it is not built: each entry is passed to
     `on_entry(name, value)` as soon as it is decoded (`name` is None for an array's elements), and
     the member maps to an empty dict or list in the result. Raises ValueError (json.JSONDecodeError
-    for bad syntax inside a value) when the text is not JSON, or names `key` twice.
+    for bad syntax inside a value) when the text is not JSON, or names `key` twice; ValueTooLarge
+    when one value (not counting the streamed member as a whole) exceeds `max_value_chars`.
     """
-    reader = _Reader(chunks)
+    reader = _Reader(chunks, max_value_chars)
     if reader.peek() != "{":
         result = reader.value()
         reader.end()

@@ -59,7 +59,7 @@ class TaskSpec:
     of parsed values, a fifth of the memory.
     """
 
-    __slots__ = ("slug", "scenario", "env", "columns", "location", "_payload", "_signature")
+    __slots__ = ("slug", "scenario", "env", "columns", "location", "refused", "_payload", "_signature")
 
     def __init__(
         self,
@@ -77,6 +77,8 @@ class TaskSpec:
         self.env = env
         self.columns = columns
         self.location = location if location is not None else Location("<unknown>")
+        # (message, fix) for each field the task's reader refused; validation reports them.
+        self.refused: tuple[tuple[str, str], ...] = ()
         self._payload: tuple[Any, Any, Any] | None = (
             {} if args is _DEFAULT_ARGS else args,
             validation,
@@ -130,7 +132,7 @@ class TaskSpec:
         return self._signature
 
     def _fields(self) -> tuple[Any, ...]:
-        return (self.slug, self.scenario, self.env, *self._values(), self.columns, self.location)
+        return (self.slug, self.scenario, self.env, *self._values(), self.columns, self.location, self.refused)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TaskSpec):

@@ -52,6 +52,8 @@ class Plan:
     forced: bool = False
     remote_known: bool = True
     plan_hash: str = ""
+    platform_url: str | None = None  # where the plan was made (shown in every rendering)
+    key_source: str | None = None  # where the API key came from, never the key
     # The remote side of each update that changes something, compact; see `changes`.
     remote_tasks: dict[str, RemoteTask] = field(default_factory=dict)
 

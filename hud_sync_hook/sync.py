@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from hud_sync_hook.bulk import paused_gc
-from hud_sync_hook.config import ProjectConfig, load_config, save_config
-from hud_sync_hook.discovery import Discovery, discover, find_project_root
+from hud_sync_hook.config import ProjectConfig, load_project_config, save_config
+from hud_sync_hook.discovery import Discovery, discover
 from hud_sync_hook.errors import HudSyncError, PlatformError
 from hud_sync_hook.diff import keeper
 from hud_sync_hook.model import Problem, TaskSpec, column_definitions
@@ -69,12 +69,18 @@ def read_local(
     with paused_gc(freeze=True):
         discovery = discover(source_path, base=base, import_timeout=import_timeout, allow_python=allow_python)
         folder = source_folder(source_path.resolve()) if source_path.exists() else base
-        project_root = find_project_root(folder) or folder
-        config = load_config(folder, stop=repo_root(folder))
+        config = load_project_config(folder)
+        project_root = config.path.parent.parent  # where `.hud/` lives: the config and the local store
         problems = list(discovery.problems) + validate(discovery.tasks)
         selected, filtered_out = select_tasks(discovery.tasks, only, exclude)
-    if only is not None and not selected and not problems:
-        raise HudSyncError(f"--task {only!r} matches no local task; check the slug")
+    if not selected and not problems and discovery.tasks:
+        if only is not None and all(task.slug != only for task in discovery.tasks):
+            raise HudSyncError(f"--task {only!r} matches no local task; check the slug")
+        if exclude:
+            what = f"--exclude leaves out --task {only!r}" if only is not None else (
+                f"--exclude leaves out all {len(discovery.tasks)} local task(s)"
+            )
+            raise HudSyncError(f"no tasks left after exclusions: {what}; exclude fewer")
     return LocalTasks(
         source=source_path,
         project_root=project_root,
@@ -110,7 +116,7 @@ def choose_taskset(taskset_arg: str | None, id_flag: str | None, config: Project
         return TasksetRef(name=name if isinstance(name, str) else None, id=stored)
     else:
         raise HudSyncError(
-            "no taskset given: pass a taskset name (e.g. `hud-sync-hook plan . my-taskset`) "
+            "no taskset given: pass a taskset name (e.g. `hud-sync-hook plan my-taskset .`) "
             f"or set tasksetId in {config.shown()}"
         )
     return ref
@@ -137,8 +143,8 @@ def plan_against(
             if name is None:
                 origin = "tasksetId in " + local.config.shown() if taskset_id == stored else "that id"
                 raise HudSyncError(
-                    f"taskset {taskset_id} (from {origin}) was not found on the platform; "
-                    "pass a taskset name to create one, or fix the id"
+                    f"taskset {taskset_id} (from {origin}) was not found on the platform "
+                    f"({platform_label(platform)}); pass a taskset name to create one there, or fix the id"
                 )
             taskset_id = None
         else:
@@ -163,9 +169,36 @@ def plan_against(
             filtered_out=local.filtered_out,
         )
     if stored and stored != taskset_id:
-        plan.switching_from = stored
+        if taskset_id is None and platform.fetch_tasks(stored, keep=_nothing) == (None, []):
+            # Not a switch: the stored id belongs to another platform (or another local store).
+            plan.notes.append(
+                f"tasksetId {stored} in {local.config.shown()} is unknown to {platform_label(platform)}; "
+                f"the first upload creates '{name}' there and stores its id instead"
+            )
+        else:
+            plan.switching_from = stored
     plan.skipped = list(local.discovery.skipped)
+    plan.platform_url = getattr(platform, "url", None)
+    plan.key_source = getattr(platform, "key_source", None)
     return plan
+
+
+def _nothing(_record: Any) -> None:
+    return None
+
+
+def platform_label(platform: Platform) -> str:
+    """The platform as the user named it: its URL, or the local store's file."""
+    url = getattr(platform, "base_url", None)
+    if isinstance(url, str):
+        return url
+    store = getattr(platform, "store", None)
+    path = getattr(store, "path", None)
+    if path is not None:
+        from hud_sync_hook.discovery import display_path
+
+        return f"the local platform in {display_path(Path(path), Path.cwd())}"
+    return "the platform"
 
 
 def env_mismatches(platform: Platform, local: LocalTasks) -> tuple[list[EnvMismatch], str | None]:

@@ -79,6 +79,9 @@ def validate_task(task: TaskSpec) -> list[Problem]:
     def add(message: str, fix: str) -> None:
         problems.append(Problem(where, message, fix))
 
+    for message, fix in task.refused:
+        add(f"{label}: {message}", fix)
+
     slug = task.slug
     if slug is None:
         add("task has no slug (sync matches tasks by slug)", SLUG_FIX)

@@ -3,7 +3,7 @@
 A case is a folder: the files of a small project plus `case.json`:
 
     {"about": "what the case is",
-     "args": ["apply", ".", "corpus", "--api-url", "{url}", "--yes"],   (default)
+     "args": ["apply", "corpus", ".", "--api-url", "{url}", "--yes"],   (default)
      "exit": 1,                          the documented exit status
      "message": "fragment",              expected in stderr (in stdout or stderr when exit is 0)
      "file": "tasks.json", "line": 3,    the place the message must name (file:line, or the file
@@ -42,7 +42,7 @@ from tests.helpers.serve import start_serve
 
 CORPUS = Path(__file__).parent / "corpus" / "bad"
 CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "case.json").is_file())
-DEFAULT_ARGS = ["apply", ".", "corpus", "--api-url", "{url}", "--yes"]
+DEFAULT_ARGS = ["apply", "corpus", ".", "--api-url", "{url}", "--yes"]
 OUTSIDE_TASKS_PY = (
     "from pathlib import Path\n"
     "Path(__file__).resolve().with_name('imported').write_text('imported')\n"

@@ -88,7 +88,7 @@ def apply_until_converged(project: Path, server, *, batch: int, env: dict, max_r
         runs += 1
         before = matching(local, remote_state(server.db))
         log_start = len(server.stderr_text())
-        result = run_cli("apply", ".", TASKSET, "--api-url", server.url, "--yes", "--batch-size", str(batch),
+        result = run_cli("apply", TASKSET, ".", "--api-url", server.url, "--yes", "--batch-size", str(batch),
                          cwd=project, env={"HUD_API_KEY": HUD_API_KEY, **env}, timeout=300)
         assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
         if result.returncode == 0:
@@ -176,7 +176,7 @@ def test_a_platform_killed_between_batches_and_restarted_converges(project: Path
     with start_serve(tmp_path, "--hold-after-writes", "5", "--api-key", HUD_API_KEY) as server:
         port = server.url.rsplit(":", 1)[1]
         apply = subprocess.Popen(
-            [sys.executable, "-m", "hud_sync_hook", "apply", ".", TASKSET, "--api-url", server.url, "--yes",
+            [sys.executable, "-m", "hud_sync_hook", "apply", TASKSET, ".", "--api-url", server.url, "--yes",
              "--batch-size", str(batch)],
             cwd=project, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
@@ -209,7 +209,7 @@ def test_two_applies_at_once_end_like_one(project: Path, tmp_path: Path):
     (project / "tasks.jsonl").write_text(task_rows(3000, version=1))
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "HUD_API_KEY": HUD_API_KEY}
     with start_serve(tmp_path, "--latency-ms", "20", "--api-key", HUD_API_KEY) as server:
-        command = [sys.executable, "-m", "hud_sync_hook", "apply", ".", TASKSET, "--api-url", server.url, "--yes",
+        command = [sys.executable, "-m", "hud_sync_hook", "apply", TASKSET, ".", "--api-url", server.url, "--yes",
                    "--batch-size", "200"]
         runs = [subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                 for _ in range(2)]

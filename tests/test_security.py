@@ -140,9 +140,9 @@ def test_the_key_stays_out_of_every_output_of_a_full_run(tmp_path):
     with start_serve(tmp_path, "--api-key", HUD_API_KEY) as server:
         env = {"HUD_API_KEY": HUD_API_KEY}
         for fmt in ("text", "markdown", "json"):
-            planned = run_cli("plan", ".", "ts", "--api-url", server.url, "--format", fmt, "--out", f"plan.{fmt}", cwd=project, env=env)
+            planned = run_cli("plan", "ts", ".", "--api-url", server.url, "--format", fmt, "--out", f"plan.{fmt}", cwd=project, env=env)
             assert planned.returncode == 0, planned.stderr
-        applied = run_cli("apply", ".", "ts", "--api-url", server.url, "--yes", cwd=project, env=env)
+        applied = run_cli("apply", "ts", ".", "--api-url", server.url, "--yes", cwd=project, env=env)
         assert applied.returncode == 0, applied.stderr
         exported = run_cli("export", "--out", "all.json", "--api-url", server.url, cwd=project, env=env)
         assert exported.returncode == 0, exported.stderr
@@ -231,7 +231,7 @@ def test_a_self_signed_certificate_is_refused_at_once_and_no_request_gets_throug
     make_repo(project, {"tasks.json": TASKS})
     # SSL_CERT_FILE naming the certificate must not help either: loopback calls ignore the environment.
     # A retry could not help: with 6 attempts allowed, the first failure is the last.
-    result = run_cli("plan", ".", "ts", "--api-url", url, cwd=project,
+    result = run_cli("plan", "ts", ".", "--api-url", url, cwd=project,
                      env={"HUD_API_KEY": HUD_API_KEY, "SSL_CERT_FILE": str(cert), "HUD_SYNC_HOOK_MAX_ATTEMPTS": "6"})
     assert result.returncode == 1
     assert f"the TLS certificate of {url} could not be verified" in result.stderr
@@ -311,7 +311,7 @@ def test_a_key_is_never_sent_over_plain_http_to_a_remote_host_not_even_through_a
                 anonymous.find_taskset("ts")
         assert proxy.connections == 1 and b"hud.example.invalid" in proxy.seen
         for url in ("http://hud.example.invalid", "http://10.1.2.3:8765", "http://[::ffff:10.0.0.1]", "http://127.1"):
-            result = run_cli("plan", ".", "ts", "--api-url", url, cwd=project, env={"HUD_API_KEY": HUD_API_KEY})
+            result = run_cli("plan", "ts", ".", "--api-url", url, cwd=project, env={"HUD_API_KEY": HUD_API_KEY})
             assert result.returncode == 1, result.stderr
             assert "refusing to send the API key over plain http://" in result.stderr, result.stderr
         assert proxy.connections == 1 and HUD_API_KEY.encode() not in proxy.seen

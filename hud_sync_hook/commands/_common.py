@@ -13,12 +13,23 @@ from hud_sync_hook.errors import HudSyncError
 DEFAULT_API_URL = "https://api.hud.ai"
 
 
+TASK_FILE_SUFFIXES = (".py", ".json", ".jsonl", ".yaml", ".yml")
+
+
 def add_source_arguments(parser: argparse.ArgumentParser, *, with_taskset: bool = True) -> None:
-    parser.add_argument("source", nargs="?", default=".", help="task folder or file (default: .)")
+    """`[TASKSET] [SOURCE]` as `hud sync tasks` takes them, or `[SOURCE]` alone; plus the flag forms."""
     if with_taskset:
         parser.add_argument(
-            "taskset", nargs="?", default=None, help="taskset name or id (default: tasksetId in .hud/config.json)"
+            "taskset", nargs="?", default=None, metavar="TASKSET",
+            help="taskset name or id (default: tasksetId in .hud/config.json); "
+            "a lone argument that names an existing path is the SOURCE",
         )
+    parser.add_argument("source", nargs="?", default=None, metavar="SOURCE", help="task folder or file (default: .)")
+    if with_taskset:
+        parser.add_argument(
+            "--taskset", dest="taskset_flag", metavar="NAME|ID", help="the taskset, as a flag (never read as a path)"
+        )
+    parser.add_argument("--source", dest="source_flag", metavar="PATH", help="the task folder or file, as a flag")
     parser.add_argument(
         "--import-timeout",
         type=float,
@@ -28,12 +39,93 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, with_taskset: bool 
     )
 
 
+def _looks_like_path(value: str) -> bool:
+    return value in (".", "..") or value.endswith(("/", os.sep)) or "/" in value or os.sep in value
+
+
+def resolve_target(args: argparse.Namespace) -> None:
+    """Settle `args.taskset` and `args.source` from the positionals and `--taskset`/`--source`.
+
+    Two positionals are TASKSET SOURCE. A lone positional that names an existing path is the source
+    (said on stderr); otherwise it is the taskset. A taskset that looks like a path is refused.
+    """
+    command = f"hud-sync-hook {getattr(args, 'command', None) or 'plan'}"
+    positionals = [p for p in (getattr(args, "taskset", None), args.source) if p is not None]
+    taskset_flag = getattr(args, "taskset_flag", None)
+    source_flag = getattr(args, "source_flag", None)
+    if not hasattr(args, "taskset_flag"):  # a command that takes [SOURCE] only
+        if source_flag is not None and positionals:
+            raise HudSyncError(f"give the source once: {positionals[0]!r} or --source {source_flag!r}")
+        args.source = source_flag if source_flag is not None else (positionals[0] if positionals else ".")
+        return
+    taskset: str | None = None
+    source: str | None = source_flag
+    flagged_taskset = taskset_flag is not None
+    if taskset_flag is not None and source_flag is not None and positionals:
+        raise HudSyncError(
+            f"unexpected argument {positionals[0]!r}: the taskset and the source are already given "
+            "by --taskset and --source"
+        )
+    if taskset_flag is not None:
+        if len(positionals) > 1:
+            raise HudSyncError(f"unexpected argument {positionals[1]!r}: with --taskset, pass at most the SOURCE")
+        taskset = taskset_flag
+        source = source_flag if source_flag is not None else (positionals[0] if positionals else None)
+    elif source_flag is not None:
+        if len(positionals) > 1:
+            raise HudSyncError(f"unexpected argument {positionals[1]!r}: with --source, pass at most the TASKSET")
+        taskset = positionals[0] if positionals else None
+    elif len(positionals) == 2:
+        taskset, source = positionals
+        if Path(taskset).exists() and not Path(source).exists():
+            raise HudSyncError(
+                f"{taskset!r} is a path and {source!r} is not: the arguments are [TASKSET] [SOURCE], "
+                f"as for `hud sync tasks`; did you mean `{command} {source} {taskset}`?"
+            )
+    elif len(positionals) == 1:
+        only = positionals[0]
+        if Path(only).exists():
+            source = only
+            stored = "--id" if getattr(args, "taskset_id", None) else "tasksetId in .hud/config.json"
+            print(
+                f"hud-sync-hook: {only!r} is an existing path, so it is the SOURCE; the taskset comes from {stored} "
+                f"(to name a taskset {only!r}, pass --taskset {only})",
+                file=sys.stderr,
+            )
+        else:
+            taskset = only
+    if taskset is not None:
+        check_taskset_name(taskset, command, flagged=flagged_taskset)
+    args.taskset = taskset
+    args.source = source if source is not None else "."
+
+
+def check_taskset_name(name: str, command: str, *, flagged: bool = False) -> None:
+    """Refuse a taskset argument that is surely a path: `.`, `..`, a trailing `/`, or (as an argument) a `/`."""
+    hint = (
+        f"the arguments are [TASKSET] [SOURCE], as for `hud sync tasks` (e.g. `{command} my-taskset tasks/`); "
+        "or use --taskset NAME and --source PATH"
+    )
+    if not name.strip():
+        raise HudSyncError(f"the taskset name is empty; {hint}")
+    if name in (".", "..") or name.endswith(("/", os.sep)) or (not flagged and _looks_like_path(name)):
+        raise HudSyncError(f"{name!r} looks like a path, not a taskset name (and no such path exists here); {hint}")
+    if not flagged and name.lower().endswith(TASK_FILE_SUFFIXES):
+        raise HudSyncError(
+            f"{name!r} looks like a task file, but there is no such file here; check the path, "
+            f"or pass --taskset {name} if it really is the taskset's name"
+        )
+
+
 def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
     parser.add_argument("--id", dest="taskset_id", metavar="UUID", help="taskset id (skips the name look-up)")
     parser.add_argument("--task", dest="only", metavar="SLUG", help="only this task")
     parser.add_argument("--exclude", action="append", default=[], metavar="SLUG", help="leave this task out (repeatable)")
-    parser.add_argument("--force", action="store_true", help="upload every task, changed or not")
+    parser.add_argument(
+        "--force", action="store_true", help="treat every selected task as changed: plan (and apply uploads) all of them"
+    )
+    parser.add_argument("--dry-run", action="store_true", help="show the plan and upload nothing (what `plan` does)")
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="how to show the plan")
     parser.add_argument("--out", metavar="FILE", help="also write the rendered plan to FILE")
     add_api_arguments(parser)
@@ -59,21 +151,27 @@ def api_url(args: argparse.Namespace) -> str:
 
 def open_platform_for(args: argparse.Namespace, project_root: Path | None):
     """The platform the arguments name; the API key is required for anything but `local`."""
-    from hud_sync_hook.config import find_api_key
     from hud_sync_hook.platform import open_platform
+    from hud_sync_hook.trust import find_api_key
 
     url = api_url(args)
     key = None
     if not url.startswith("local"):
-        key = find_api_key()
+        found = find_api_key()
+        if found.ignored:
+            output.warning(found.ignored)
+        key = found.value
         # A `serve` on this machine started without --api-key takes requests without one.
         if not key and not _is_loopback_url(url):
             raise HudSyncError(
-                "no HUD API key: set HUD_API_KEY, or put HUD_API_KEY=... in ./.env or ~/.hud/.env "
+                "no HUD API key: set HUD_API_KEY, or put HUD_API_KEY=... in ~/.hud/.env or an untracked ./.env "
                 "(or use --api-url local to try the local platform)"
             )
         output.register_secret(key)
-    return open_platform(url, key, project_root=project_root, timeout=getattr(args, "timeout", 30.0))
+    platform = open_platform(url, key, project_root=project_root, timeout=getattr(args, "timeout", 30.0))
+    if key:
+        platform.key_source = found.source
+    return platform
 
 
 def _is_loopback_url(url: str) -> bool:

@@ -38,6 +38,9 @@ def run(args: argparse.Namespace) -> int:
         offer_env_rewrite(prepared)
         if not plan.has_changes:
             return 0
+        if args.dry_run:
+            print("--dry-run: nothing uploaded")
+            return 2 if args.detailed_exitcode else 0
         if not args.yes:
             if not output.is_interactive():
                 output.error("not uploading without confirmation: pass --yes to upload from a script")

@@ -53,17 +53,15 @@ def write_tasks(records: list[dict[str, Any]], out: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hud_sync_hook.config import load_config
-    from hud_sync_hook.discovery import find_project_root
-    from hud_sync_hook.sync import choose_taskset, repo_root
+    from hud_sync_hook.config import load_project_config
+    from hud_sync_hook.sync import choose_taskset
 
     out = Path(args.out)
     if out.suffix.lower() not in (".json", ".jsonl", ".csv"):
         raise HudSyncError(f"unsupported export format '{out.suffix or out.name}'; use .json, .jsonl or .csv", file=args.out)
-    cwd = Path.cwd()
-    config = load_config(cwd, stop=repo_root(cwd))
+    config = load_project_config(Path.cwd())
     ref = choose_taskset(args.taskset, args.taskset_id, config)
-    platform = open_platform_for(args, find_project_root(cwd) or cwd)
+    platform = open_platform_for(args, config.path.parent.parent)
     try:
         taskset_id = ref.id
         if taskset_id is None:

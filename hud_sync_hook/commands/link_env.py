@@ -36,15 +36,13 @@ def resolve_env(platform, wanted: str) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hud_sync_hook.config import load_config, save_config
-    from hud_sync_hook.discovery import find_project_root
-    from hud_sync_hook.sync import repo_root
+    from hud_sync_hook.config import load_project_config, save_config
 
     folder = Path(args.dir).resolve()
     if not folder.is_dir():
         raise HudSyncError("is not a folder", file=args.dir)
-    config = load_config(folder, stop=repo_root(folder))
-    platform = open_platform_for(args, find_project_root(folder) or folder)
+    config = load_project_config(folder)
+    platform = open_platform_for(args, config.path.parent.parent)
     try:
         env = resolve_env(platform, args.env)
     finally:

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hud_sync_hook import output
-from hud_sync_hook.commands._common import add_plan_arguments, open_platform_for, print_problems, write_out
+from hud_sync_hook.commands._common import (
+    add_plan_arguments,
+    open_platform_for,
+    print_problems,
+    resolve_target,
+    write_out,
+)
 from hud_sync_hook.errors import HudSyncError
 
 
@@ -35,6 +41,7 @@ def prepare(args: argparse.Namespace) -> Planned | int:
     """Discover, validate, and plan against the platform; an int is an exit status to return."""
     from hud_sync_hook.sync import choose_taskset, env_mismatches, plan_against, read_local
 
+    resolve_target(args)
     local = read_local(
         args.source,
         only=args.only,

@@ -156,6 +156,7 @@ class Settings:
     apply_on: tuple[str, ...] = ()
     timeout: float = DEFAULT_TIMEOUT
     api_url: str | None = None
+    url_from_repository: bool = False  # prePush.apiUrl: honoured only when the user approved it
 
 
 def _config_section(text: str | None) -> dict[str, Any]:
@@ -197,10 +198,13 @@ def settings_from(args: argparse.Namespace, section: dict[str, Any]) -> Settings
             raise wrong("timeout", "a number of seconds above 0")
     elif not timeout > 0:
         raise HudSyncError(f"--timeout must be more than 0 seconds, got {timeout:g}")
-    api_url = args.api_url or os.environ.get("HUD_API_URL") or section.get("apiUrl")
-    if api_url is not None and not isinstance(api_url, str):
-        raise wrong("apiUrl", "a URL, `local` or `local:PATH`")
-    return Settings(normalise_source(source), tuple(apply_on), float(timeout), api_url or None)
+    api_url = args.api_url or os.environ.get("HUD_API_URL")
+    from_repository = not api_url and section.get("apiUrl") is not None
+    if from_repository:
+        api_url = section.get("apiUrl")
+        if not isinstance(api_url, str) or not api_url.strip():
+            raise wrong("apiUrl", "a URL, `local` or `local:PATH`")
+    return Settings(normalise_source(source), tuple(apply_on), float(timeout), api_url or None, from_repository)
 
 
 # -- checking one pushed commit ------------------------------------------------------------------
@@ -293,18 +297,29 @@ def open_platform_quickly(settings: Settings, root, project_dir: str):
     if url == "local" or url.startswith("local:"):
         from hud_sync_hook.platform import open_platform
 
-        # `local` lives under the real project root, not under a temporary export of it.
-        return open_platform(url, None, project_root=root / project_dir), None
-    from hud_sync_hook.config import find_api_key
+        # `local` lives under the real project root, not under a temporary export of it; a
+        # `local:PATH` from the repository must stay inside it.
+        inside = root if settings.url_from_repository else None
+        return open_platform(url, None, project_root=root / project_dir, inside=inside), None
+    from hud_sync_hook import trust
 
-    key = find_api_key(root)
-    if not key:
-        return None, "no HUD API key (set HUD_API_KEY, or put HUD_API_KEY=... in ./.env or ~/.hud/.env)"
-    output.register_secret(key)
+    if settings.url_from_repository and not trust.is_approved(url, root):
+        return None, (
+            f"{CONFIG_PATH} sets {CONFIG_KEY}.apiUrl to {url}, which you have not approved for your HUD API key; "
+            f"if you trust it, run `{trust.approve_command(url)}` (or pass --api-url in the hook's arguments)"
+        )
+    found = trust.find_api_key(root)
+    if found.ignored:
+        output.warning(found.ignored)
+    if not found.value:
+        return None, "no HUD API key (set HUD_API_KEY, or put HUD_API_KEY=... in ~/.hud/.env or an untracked ./.env)"
+    output.register_secret(found.value)
     from hud_sync_hook.platform.http import HttpPlatform
 
     timeout = settings.timeout
-    return HttpPlatform(url, key, timeout=timeout, max_attempts=2, max_retry_seconds=timeout), None
+    platform = HttpPlatform(url, found.value, timeout=timeout, max_attempts=2, max_retry_seconds=timeout)
+    platform.key_source = found.source
+    return platform, None
 
 
 def plan_commit(check: Check, args: argparse.Namespace, root) -> int:

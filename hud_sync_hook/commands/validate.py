@@ -7,19 +7,25 @@ import json
 import sys
 
 from hud_sync_hook import output
-from hud_sync_hook.commands._common import add_source_arguments, print_problems
+from hud_sync_hook.commands._common import add_source_arguments, print_problems, resolve_target
 from hud_sync_hook.errors import HudSyncError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser, with_taskset=False)
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: problems as file:line lines (default); json: {tasks, files, problems, skipped} on stdout",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from hud_sync_hook.commands.plan import no_tasks_message
     from hud_sync_hook.sync import read_local
 
+    resolve_target(args)
     local = read_local(args.source, import_timeout=args.import_timeout)
     found = local.discovery.tasks
     if args.format == "json":

@@ -130,7 +130,7 @@ def is_task_dict(value: Any) -> bool:
 
 def collect(module: Any, source_file: Path) -> list[dict[str, Any]]:
     lines = _source_lines(source_file)
-    found: list[tuple[Any, int | None]] = []
+    found: list[tuple[Any, int | None, int | None]] = []  # (task, line of its element in `tasks`, fallback)
     tasks_attr = getattr(module, "tasks", None)
     if isinstance(tasks_attr, dict):
         candidates = list(tasks_attr.values())
@@ -139,7 +139,16 @@ def collect(module: Any, source_file: Path) -> list[dict[str, Any]]:
     else:
         candidates = []
     tasks_line = lines["names"].get("tasks")
-    found = [(c, tasks_line) for c in candidates if isinstance(c, dict) or is_task_object(c)]
+    elements = _matching_elements(lines["elements"], candidates, module)
+    found = [
+        (c, elements[i] if i < len(elements) else None, tasks_line)
+        for i, c in enumerate(candidates)
+        if isinstance(c, dict) or is_task_object(c)
+    ]
+    bound: dict[int, str] = {}
+    for name, value in list(vars(module).items()):
+        if not name.startswith("_") and name != "tasks" and (is_task_object(value) or isinstance(value, dict)):
+            bound.setdefault(id(value), name)
     if not found:
         seen: set[int] = set()
         for name, value in list(vars(module).items()):
@@ -147,21 +156,71 @@ def collect(module: Any, source_file: Path) -> list[dict[str, Any]]:
                 continue
             if is_task_object(value) or is_task_dict(value):
                 seen.add(id(value))
-                found.append((value, lines["names"].get(name)))
+                found.append((value, None, lines["names"].get(name)))
     out = []
-    for value, fallback_line in found:
+    slug_seen: dict[str, int] = {}
+    for value, element_line, fallback_line in found:
         task, not_json = to_plain(value)
-        slug = task.get("slug")
-        line = lines["slugs"].get(slug.strip()) if isinstance(slug, str) else None
         out.append(
             {
                 "task": task,
                 "file": str(source_file),
-                "line": line or fallback_line,
+                "line": _creation_line(lines, task.get("slug"), bound.get(id(value)), element_line, slug_seen)
+                or fallback_line,
                 "not_json": not_json,
             }
         )
     return out
+
+
+def _matching_elements(elements: list[tuple[int, str | None, str | None]], candidates: list[Any], module: Any) -> list[int]:
+    """The lines of the literal `tasks = [...]`'s elements, when the list still starts with them (items
+    appended later follow); nothing when a named element or a literal slug shows it was reordered."""
+    if len(elements) > len(candidates):
+        return []
+    for (_line, slug, name), candidate in zip(elements, candidates):
+        if name is not None and getattr(module, name, None) is not candidate:
+            return []
+        if slug is not None:
+            value = candidate.get("slug") if isinstance(candidate, dict) else getattr(candidate, "slug", None)
+            if not isinstance(value, str) or value.strip() != slug.strip():
+                return []
+    return [line for line, _slug, _name in elements]
+
+
+def _element(node: ast.expr) -> tuple[int, str | None, str | None]:
+    """An element of a literal `tasks` list: its line, and its literal slug or its name when it shows one."""
+    if isinstance(node, ast.Name):
+        return node.lineno, None, node.id
+    pairs: list[tuple[Any, Any]] = []
+    if isinstance(node, ast.Dict):
+        pairs = [(k.value, v) for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant)]
+    elif isinstance(node, ast.Call):
+        pairs = [(k.arg, k.value) for k in node.keywords]
+    for key, value in pairs:
+        if key == "slug" and isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return node.lineno, value.value, None
+    return node.lineno, None, None
+
+
+def _creation_line(
+    lines: dict[str, Any], slug: Any, name: str | None, element_line: int | None, slug_seen: dict[str, int]
+) -> int | None:
+    """The line that created a task: the module-level assignment of the name it is bound to, else its
+    element in a literal `tasks` list, else the k-th literal of its slug for the k-th task with it."""
+    nth = None
+    if isinstance(slug, str):
+        key = slug.strip()
+        nth = slug_seen.get(key, 0)
+        slug_seen[key] = nth + 1
+    if name is not None and name in lines["assigned"]:
+        return lines["assigned"][name]
+    if element_line is not None:
+        return element_line
+    occurrences = lines["slugs"].get(slug.strip(), []) if isinstance(slug, str) else []
+    if nth is not None and occurrences:
+        return occurrences[min(nth, len(occurrences) - 1)]
+    return None
 
 
 # Above this size a second full parse of the file (Python already compiled it once to import it)
@@ -171,20 +230,25 @@ _SLUG_LITERAL = re.compile(rb"""(?:\bslug\s*=\s*|["']slug["']\s*:\s*)(["'])([^"'
 _TOP_LEVEL_NAME = re.compile(rb"^([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]*)?(?:[-+*/|&]?=)(?!=)", re.M)
 
 
-def _source_lines(source_file: Path) -> dict[str, dict[str, int]]:
-    """Lines of slug literals (`t.slug = "x"`, `"slug": "x"`, `slug="x"`) and module-level names."""
-    slugs: dict[str, int] = {}
+def _source_lines(source_file: Path) -> dict[str, Any]:
+    """Where tasks are made: the lines of each slug literal (`t.slug = "x"`, `"slug": "x"`,
+    `slug="x"`) in source order, each module-level name's first and last assignment, and the line of
+    each element of a literal `tasks = [...]` (or tuple, or dict's values)."""
+    slugs: dict[str, list[int]] = {}
     names: dict[str, int] = {}
+    empty: dict[str, Any] = {"slugs": slugs, "names": names, "assigned": {}, "elements": []}
     try:
         source = source_file.read_bytes()
     except OSError:
-        return {"slugs": slugs, "names": names}
+        return empty
     if len(source) > LARGE_SOURCE_BYTES:
         return _scan_lines(source)
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
-        return {"slugs": slugs, "names": names}
+        return empty
+    assigned: dict[str, int] = {}
+    elements: list[tuple[int, str | None, str | None]] = []
     for stmt in tree.body:
         targets = []
         if isinstance(stmt, ast.Assign):
@@ -194,6 +258,11 @@ def _source_lines(source_file: Path) -> dict[str, dict[str, int]]:
         for target in targets:
             if isinstance(target, ast.Name):
                 names.setdefault(target.id, stmt.lineno)
+                if not isinstance(stmt, ast.AugAssign):
+                    assigned[target.id] = stmt.lineno
+                if target.id == "tasks" and isinstance(stmt.value, (ast.List, ast.Tuple, ast.Dict)):
+                    items = stmt.value.values if isinstance(stmt.value, ast.Dict) else stmt.value.elts
+                    elements = [_element(item) for item in items if item is not None]
     for node in _walk(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
             for target in node.targets:
@@ -207,12 +276,14 @@ def _source_lines(source_file: Path) -> dict[str, dict[str, int]]:
             for keyword in node.keywords:
                 if keyword.arg == "slug" and isinstance(keyword.value, ast.Constant):
                     _remember(slugs, keyword.value.value, keyword.value.lineno)
-    return {"slugs": slugs, "names": names}
+    for found in slugs.values():
+        found.sort()  # the walk is breadth first; the k-th task with a slug is its k-th literal
+    return {"slugs": slugs, "names": names, "assigned": assigned, "elements": elements}
 
 
-def _scan_lines(source: bytes) -> dict[str, dict[str, int]]:
-    """The same lines as `_source_lines`, found by scanning the text: for very large files."""
-    slugs: dict[str, int] = {}
+def _scan_lines(source: bytes) -> dict[str, Any]:
+    """The slug and name lines of `_source_lines`, found by scanning the text: for very large files."""
+    slugs: dict[str, list[int]] = {}
     names: dict[str, int] = {}
     line, counted = 1, 0
     for match in _SLUG_LITERAL.finditer(source):
@@ -227,7 +298,7 @@ def _scan_lines(source: bytes) -> dict[str, dict[str, int]]:
         line += source.count(b"\n", counted, match.start())
         counted = match.start()
         names.setdefault(match.group(1).decode("ascii"), line)
-    return {"slugs": slugs, "names": names}
+    return {"slugs": slugs, "names": names, "assigned": {}, "elements": []}
 
 
 _LEAVES = (ast.Constant, ast.Name, ast.expr_context)
@@ -248,9 +319,9 @@ def _walk(tree: ast.AST) -> Iterator[ast.AST]:
         yield node
 
 
-def _remember(slugs: dict[str, int], value: Any, line: int) -> None:
+def _remember(slugs: dict[str, list[int]], value: Any, line: int) -> None:
     if isinstance(value, str):
-        slugs.setdefault(value.strip(), line)
+        slugs.setdefault(value.strip(), []).append(line)
 
 
 def to_plain(task: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:

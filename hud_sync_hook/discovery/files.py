@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
 
-from hud_sync_hook.model import Location, Problem, TaskSpec, describe_type, task_from_mapping
+from hud_sync_hook.model import Location, Problem, TaskSpec, describe_type
+from hud_sync_hook.task_row import read_row
 from hud_sync_hook.validate import compact_if_valid
 
 _WS = json.decoder.WHITESPACE  # what the standard decoder skips between tokens
@@ -63,10 +64,11 @@ def read_task_file(path: Path, shown: str) -> tuple[list[TaskSpec], list[Problem
 
 
 def _collect(rows: Iterable[tuple[Any, int]], shown: str, tasks: list[TaskSpec], problems: list[Problem]) -> None:
-    """Each row (value, line) as a task, made compact if it validates; a non-object is a problem."""
+    """Each row (value, line) as a task read through the SDK's model (`task_row`), made compact if
+    it validates; a non-object is a problem."""
     for value, line in rows:
         if isinstance(value, dict):
-            task = task_from_mapping(value, Location(shown, line))
+            task = read_row(value, Location(shown, line))
             compact_if_valid(task)
             tasks.append(task)
         else:

@@ -11,12 +11,13 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterator
 from urllib.parse import quote, urlsplit
 
+import httpcore
 import httpx
 
 from hud_sync_hook import __version__
 from hud_sync_hook.errors import HudSyncError, PlatformError
 from hud_sync_hook.bulk import paused_gc
-from hud_sync_hook.jsonstream import parse_streaming
+from hud_sync_hook.jsonstream import ValueTooLarge, parse_streaming
 from hud_sync_hook.platform.base import RemoteTaskset, UploadResult, is_loopback_host
 
 
@@ -28,6 +29,86 @@ def _loads(data: bytes) -> Any:
 
 
 STREAM_CHUNK_BYTES = 256 * 1024
+# Answers larger than these are refused: a taskset listing is sized for a million tasks and more
+# (2 KiB a task); every other answer is small.
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+MAX_TASKS_ANSWER_BYTES = 4 * 1024**3
+MAX_TASKS = 2_000_000
+MAX_TASK_RECORD_CHARS = 16 * 1024 * 1024
+
+
+class _Deadline:
+    """The moment the request in flight must be over, first byte to last (None: no request)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at: float | None = None
+
+    def bound(self, timeout: float | None, error: type[Exception]) -> float | None:
+        """`timeout` for one socket operation, cut to what is left; raises `error` when nothing is."""
+        if self.at is None:
+            return timeout
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise error(f"no complete answer within {self.seconds:g} s")
+        return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write ends by the request's deadline, so that an answer
+    trickling in a byte at a time cannot keep a request going past `--timeout`."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: _Deadline) -> None:
+        self._inner = inner
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._deadline.bound(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._deadline.bound(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> Any:
+        bounded = self._deadline.bound(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, bounded), self._deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: Any, deadline: _Deadline) -> None:
+        self._inner = inner
+        self._deadline = deadline
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Any = None) -> httpcore.NetworkStream:
+        bounded = self._deadline.bound(timeout, httpcore.ConnectTimeout)
+        inner = self._inner.connect_tcp(host, port, bounded, local_address, socket_options)
+        return _DeadlineStream(inner, self._deadline)
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: Any = None) -> Any:
+        bounded = self._deadline.bound(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.connect_unix_socket(path, bounded, socket_options), self._deadline)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _bound_by(client: httpx.Client, deadline: _Deadline) -> None:
+    """Put every connection the client makes (proxied ones too) under `deadline`."""
+    transports = [client._transport, *client._mounts.values()]  # noqa: SLF001 - httpx has no public hook
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        if pool is None:
+            continue
+        backend = getattr(pool, "_network_backend", None)
+        if backend is None:
+            raise RuntimeError("this httpx/httpcore version has no network backend to bound requests by")
+        pool._network_backend = _DeadlineBackend(backend, deadline)  # noqa: SLF001
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BACKOFF_SECONDS = 30.0
 # Retry tuning from the environment (e.g. for tests against a faulty local server, or a CI job that
@@ -168,6 +249,8 @@ class HttpPlatform:
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
             headers["X-API-Key"] = api_key
+        self.timeout = timeout
+        self._deadline = _Deadline(timeout)
         self._client = httpx.Client(
             base_url=base_url,
             headers=headers,
@@ -177,6 +260,13 @@ class HttpPlatform:
             # Proxy settings from the environment must not divert loopback traffic.
             trust_env=not loopback,
         )
+        _bound_by(self._client, self._deadline)
+
+    key_source: str | None = None  # where the API key came from, for the plan header
+
+    @property
+    def url(self) -> str:
+        return self.base_url
 
     def __repr__(self) -> str:
         return f"HttpPlatform({self.base_url!r}, api_key={'set' if self._api_key else 'not set'})"
@@ -227,15 +317,18 @@ class HttpPlatform:
             retry_after: float | None = None
             response: httpx.Response | None = None
             consumed: Any = None
+            self._deadline.at = time.monotonic() + self.timeout
             try:
                 with self._client.stream(method, path, **kwargs) as response:
                     if consume is not None and 200 <= response.status_code < 300:
                         consumed = consume(response)
                     else:
-                        response.read()
+                        self._read_capped(response, method, path)
             except httpx.TransportError as err:
                 response = None  # whatever arrived before the connection failed is not an answer
                 reason = _one_line(f"{type(err).__name__}: {err}" if str(err) else type(err).__name__)
+                if isinstance(err, httpx.TimeoutException):  # --timeout bounds the whole request
+                    reason = f"{type(err).__name__}: no complete answer within {self.timeout:g} s"
                 if _certificate_error(err):  # not a passing fault: retrying cannot help
                     raise self._error(
                         f"the TLS certificate of {self.base_url} could not be verified ({reason}); "
@@ -244,7 +337,9 @@ class HttpPlatform:
                     ) from None
             except httpx.HTTPError as err:
                 raise self._error(f"request to the HUD platform failed: {_one_line(str(err))}") from None
-            else:
+            finally:
+                self._deadline.at = None
+            if response is not None:
                 if response.status_code not in RETRY_STATUSES:
                     return response, consumed
                 reason = f"HTTP {response.status_code}"
@@ -265,6 +360,26 @@ class HttpPlatform:
                     f"{_plural(attempt, 'attempt')} ({reason}); check --api-url or your network"
                 )
             self._sleep(delay)
+
+    def _too_large(self, method: str, path: str, limit: int, what: str = "bytes") -> PlatformError:
+        return self._error(
+            f"the HUD platform's answer to {method} {path} is larger than {limit:,} {what}, "
+            "more than any taskset needs; refusing it (check --api-url)"
+        )
+
+    def _read_capped(self, response: httpx.Response, method: str, path: str) -> None:
+        """Read a whole (small) answer, refusing one above `MAX_ANSWER_BYTES`."""
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+            raise self._too_large(method, path, MAX_ANSWER_BYTES)
+        parts: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes(STREAM_CHUNK_BYTES):
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise self._too_large(method, path, MAX_ANSWER_BYTES)
+            parts.append(chunk)
+        response._content = b"".join(parts)  # noqa: SLF001 - what `response.read()` itself sets
 
     def _check(self, response: httpx.Response, method: str, path: str) -> None:
         status = response.status_code
@@ -347,8 +462,12 @@ class HttpPlatform:
         what it returns (unless None) is held, so a large taskset is never in memory as a whole."""
         by_id: dict[str, Any] = {}
         listed: list[Any] = []
+        seen = [0]
 
         def on_entry(task_id: str | None, record: Any) -> None:
+            seen[0] += 1
+            if seen[0] > MAX_TASKS:
+                raise self._too_large("GET", path, MAX_TASKS, "tasks")
             if not isinstance(record, dict):
                 raise self._shape_error("GET", path, "task records (objects) in 'tasks'")
             if task_id is not None:
@@ -366,7 +485,11 @@ class HttpPlatform:
         decoder = codecs.getincrementaldecoder("utf-8-sig")()
 
         def text() -> Iterator[str]:
+            size = 0
             for chunk in response.iter_bytes(STREAM_CHUNK_BYTES):
+                size += len(chunk)
+                if size > MAX_TASKS_ANSWER_BYTES:
+                    raise self._too_large("GET", path, MAX_TASKS_ANSWER_BYTES)
                 part = decoder.decode(chunk)
                 if not head and part.strip():
                     head.append(part[:200])
@@ -375,7 +498,9 @@ class HttpPlatform:
 
         try:
             with paused_gc():
-                data = parse_streaming(text(), "tasks", on_entry)
+                data = parse_streaming(text(), "tasks", on_entry, max_value_chars=MAX_TASK_RECORD_CHARS)
+        except ValueTooLarge:
+            raise self._too_large("GET", path, MAX_TASK_RECORD_CHARS, "characters in one value") from None
         except (ValueError, RecursionError):
             start = _one_line(head[0], 80) if head else "an empty body"
             raise self._not_json("GET", path, response.status_code, start) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import uuid
@@ -83,6 +84,40 @@ def load_registry(path: str | Path) -> list[dict[str, Any]]:
     return data
 
 
+# Marks a SQLite file as a hud-sync-hook store ("HUDS"), so that no other file is ever written to.
+APPLICATION_ID = 0x48554453
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_OWN_OBJECTS = {"evalsets", "tasks", "tasks_by_evalset", "tasks_by_slug"}
+
+
+def check_store_file(path: Path) -> bool:
+    """Refuse any existing file that is not a hud-sync-hook store; True when there is none yet.
+
+    Read before SQLite opens the file, so a refused file is left exactly as it was. A store made
+    before stores were marked (application id 0, holding only this store's tables) is accepted.
+    """
+    from hud_sync_hook import safefs
+
+    if not os.path.lexists(path):
+        return True
+    not_store = "is not a hud-sync-hook local platform; refusing to write to it"
+    fix = "choose another path (a new file is created there)"
+    with safefs.open_regular(path) as handle:
+        header = handle.read(100)
+    if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
+        raise HudSyncError(f"{not_store}; {fix}", file=str(path))
+    application_id = int.from_bytes(header[68:72], "big")
+    if application_id == APPLICATION_ID:
+        return False
+    if application_id == 0:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        names = {n for n in names if not n.startswith("sqlite_")}
+        if {"evalsets", "tasks"} <= names <= _OWN_OBJECTS:
+            return True  # an unmarked store of ours: marked now
+    raise HudSyncError(f"{not_store}; {fix}", file=str(path))
+
+
 class LocalStore:
     """Tasksets and tasks in SQLite (WAL mode), safe to share between threads and processes.
 
@@ -95,9 +130,12 @@ class LocalStore:
         self.registry: list[dict[str, Any]] | None = list(registry) if registry is not None else None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = check_store_file(self.path)
             with self._connect() as conn:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(_SCHEMA)
+                if fresh:
+                    conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
         except sqlite3.DatabaseError as err:
             raise HudSyncError(
                 f"cannot open the local platform database ({err}); "
@@ -401,6 +439,10 @@ class LocalPlatform:
         self.store = LocalStore(path, registry=registry)
         self._count = 0
         self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"local:{self.store.path}"
 
     def __repr__(self) -> str:
         return f"LocalPlatform({str(self.store.path)!r})"

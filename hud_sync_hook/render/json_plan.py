@@ -60,6 +60,7 @@ def plan_dict(plan: Plan, *, streamed: bool = False) -> dict[str, Any]:
             "exists": plan.taskset_exists,
             "switching_from": plan.switching_from,
         },
+        "platform": {"url": plan.platform_url, "key_from": plan.key_source},
         "remote_known": plan.remote_known,
         "summary": plan.summary(),
         "counts": plan.counts(),

@@ -214,6 +214,8 @@ def render_markdown(
     name = escape(plan.taskset_name or plan.taskset_id or "?")
     head: list[str] = [f"### {title or 'HUD taskset plan'}: {name}\n"]
     head.extend(f"{line}\n" for line in preamble)
+    if plan.platform_url:
+        head.append(f"Platform: {escape(plan.platform_url)}\n")
     if plan.remote_known:
         head.append(f"**{plan.summary()}**" + (f", {len(plan.renames)} probable renames" if plan.renames else "") + "\n")
         if not plan.taskset_exists:

@@ -31,13 +31,13 @@ def local_url(root: Path) -> str:
 
 def test_plan_apply_replan_with_the_local_platform(project):
     url = local_url(project)
-    first = run_cli("plan", ".", "demo", "--api-url", url, cwd=project)
+    first = run_cli("plan", "demo", ".", "--api-url", url, cwd=project)
     assert first.returncode == 0, first.stderr
     assert "Taskset will be created" in first.stdout and "3 to create" in first.stdout
-    refused = run_cli("apply", ".", "demo", "--api-url", url, cwd=project)
+    refused = run_cli("apply", "demo", ".", "--api-url", url, cwd=project)
     assert refused.returncode == 1
     assert "pass --yes" in refused.stderr
-    applied = run_cli("apply", ".", "demo", "--api-url", url, "--yes", cwd=project)
+    applied = run_cli("apply", "demo", ".", "--api-url", url, "--yes", cwd=project)
     assert applied.returncode == 0, applied.stderr
     assert "3 created, 0 updated" in applied.stdout
     config = json.loads((project / ".hud" / "config.json").read_text())
@@ -49,7 +49,7 @@ def test_plan_apply_replan_with_the_local_platform(project):
 
 def test_update_rename_remote_only_and_detailed_exitcode(project):
     url = local_url(project)
-    assert run_cli("apply", ".", "demo", "--api-url", url, "--yes", cwd=project).returncode == 0
+    assert run_cli("apply", "demo", ".", "--api-url", url, "--yes", cwd=project).returncode == 0
     (project / "tasks.jsonl").write_text(rows(("a", {"n": 10}), ("b2", {"n": 2}), ("d", {"n": 4})))
     result = run_cli("plan", "--api-url", url, "--detailed-exitcode", "--format", "json", cwd=project)
     assert result.returncode == 2, result.stderr
@@ -68,7 +68,7 @@ def test_update_rename_remote_only_and_detailed_exitcode(project):
 
 def test_task_exclude_and_force(project):
     url = local_url(project)
-    only = run_cli("apply", ".", "demo", "--api-url", url, "--yes", "--task", "b", cwd=project)
+    only = run_cli("apply", "demo", ".", "--api-url", url, "--yes", "--task", "b", cwd=project)
     assert only.returncode == 0 and "1 created" in only.stdout
     rest = run_cli("plan", "--api-url", url, "--exclude", "a", "--format", "json", cwd=project)
     data = json.loads(rest.stdout)
@@ -81,10 +81,10 @@ def test_task_exclude_and_force(project):
 
 def test_switching_taskset_is_announced_and_stored(project):
     url = local_url(project)
-    run_cli("apply", ".", "first", "--api-url", url, "--yes", cwd=project)
+    run_cli("apply", "first", ".", "--api-url", url, "--yes", cwd=project)
     stored = json.loads((project / ".hud" / "config.json").read_text())["tasksetId"]
     (project / ".hud" / "config.json").write_text(json.dumps({"tasksetId": stored, "registryName": "keep-me"}))
-    switched = run_cli("apply", ".", "second", "--api-url", url, "--yes", cwd=project)
+    switched = run_cli("apply", "second", ".", "--api-url", url, "--yes", cwd=project)
     assert f"Switching from previously stored taskset ({stored[:8]}...)" in switched.stdout
     config = json.loads((project / ".hud" / "config.json").read_text())
     assert config["tasksetId"] != stored and config["tasksetName"] == "second" and config["registryName"] == "keep-me"
@@ -93,7 +93,7 @@ def test_switching_taskset_is_announced_and_stored(project):
 def test_validation_problems_block_before_any_request(project, tmp_path):
     write_files(project, {"tasks.jsonl": rows(("a", {"n": 1})) + '{"slug": "", "scenario": "s"}\n{"slug": "a", "scenario": "s"}\n'})
     with start_serve(tmp_path, "--api-key", KEY) as server:
-        result = run_cli("apply", ".", "demo", "--api-url", server.url, "--yes", cwd=project, env={"HUD_API_KEY": KEY})
+        result = run_cli("apply", "demo", ".", "--api-url", server.url, "--yes", cwd=project, env={"HUD_API_KEY": KEY})
         log = server.stderr_text()
     assert result.returncode == 1
     assert "tasks.jsonl:2: slug is empty" in result.stderr
@@ -118,7 +118,7 @@ def test_no_tasks_and_missing_source_and_no_taskset(tmp_path):
     empty.mkdir()
     none = run_cli("validate", cwd=empty)
     assert none.returncode == 1 and "no tasks found in ." in none.stderr
-    missing = run_cli("plan", "nowhere", "x", "--api-url", "local", cwd=empty)
+    missing = run_cli("plan", "x", "nowhere", "--api-url", "local", cwd=empty)
     assert missing.returncode == 1 and "nowhere: source path does not exist" in missing.stderr
     write_files(empty, {"tasks.json": [{"slug": "a", "scenario": "s"}]})
     no_taskset = run_cli("plan", "--api-url", "local", cwd=empty)
@@ -131,7 +131,7 @@ def test_against_the_real_server_with_batches_and_key(project, tmp_path):
     write_files(project, {"tasks.jsonl": rows(*[(f"t{i:03}", {"i": i}) for i in range(120)])})
     with start_serve(tmp_path, "--api-key", KEY) as server:
         env = {"HUD_API_KEY": KEY}
-        applied = run_cli("apply", ".", "big", "--api-url", server.url, "--yes", "--batch-size", "50", cwd=project, env=env)
+        applied = run_cli("apply", "big", ".", "--api-url", server.url, "--yes", "--batch-size", "50", cwd=project, env=env)
         assert applied.returncode == 0, applied.stderr
         assert "Uploaded 120 task(s) to 'big' in 3 batch(es): 120 created, 0 updated" in applied.stdout
         uploads = [line for line in server.stderr_text().splitlines() if "POST /tasks/upload" in line]
@@ -146,32 +146,32 @@ def test_against_the_real_server_with_batches_and_key(project, tmp_path):
 
 def test_key_from_dotenv_and_missing_key(project, tmp_path):
     with start_serve(tmp_path, "--api-key", KEY) as server:
-        no_key = run_cli("plan", ".", "demo", "--api-url", server.url, cwd=project)
+        no_key = run_cli("plan", "demo", ".", "--api-url", server.url, cwd=project)
         assert no_key.returncode == 1 and "no HUD API key" in no_key.stderr
         (project / ".env").write_text(f"# local secrets\nexport HUD_API_KEY=\"{KEY}\"\n")
-        with_dotenv = run_cli("plan", ".", "demo", "--api-url", server.url, cwd=project)
+        with_dotenv = run_cli("plan", "demo", ".", "--api-url", server.url, cwd=project)
         assert with_dotenv.returncode == 0, with_dotenv.stderr
 
 
 def test_a_keyless_serve_on_loopback_needs_no_key(project, tmp_path):
     with start_serve(tmp_path) as server:  # started without --api-key
-        applied = run_cli("apply", ".", "demo", "--api-url", server.url, "--yes", cwd=project)
+        applied = run_cli("apply", "demo", ".", "--api-url", server.url, "--yes", cwd=project)
         assert applied.returncode == 0, applied.stderr
         assert "3 created" in applied.stdout
         localhost = server.url.replace("127.0.0.1", "localhost")
         again = run_cli("plan", "--api-url", localhost, cwd=project)
         assert again.returncode == 0 and "All tasks up to date" in again.stdout, again.stderr
     with start_serve(tmp_path, "--api-key", KEY) as server:  # a keyed one still says what is missing
-        refused = run_cli("plan", ".", "demo", "--api-url", server.url, cwd=project)
+        refused = run_cli("plan", "demo", ".", "--api-url", server.url, cwd=project)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert refused.stderr.count("\n") == 1 and "no HUD API key" in refused.stderr and "set HUD_API_KEY" in refused.stderr
     # Not on loopback: refused before any request.
-    remote = run_cli("plan", ".", "demo", "--api-url", "https://hud.example.invalid", cwd=project)
+    remote = run_cli("plan", "demo", ".", "--api-url", "https://hud.example.invalid", cwd=project)
     assert remote.returncode == 1 and "no HUD API key: set HUD_API_KEY" in remote.stderr
 
 
 def test_plain_http_to_a_remote_host_is_refused(project):
-    result = run_cli("plan", ".", "demo", "--api-url", "http://hud.example.invalid", cwd=project, env={"HUD_API_KEY": KEY})
+    result = run_cli("plan", "demo", ".", "--api-url", "http://hud.example.invalid", cwd=project, env={"HUD_API_KEY": KEY})
     assert result.returncode == 1
     assert "https://" in result.stderr and KEY not in result.stderr
 
@@ -180,7 +180,7 @@ def test_rejected_upload_prints_the_detail_and_exits_1(project, tmp_path):
     registry = tmp_path / "registry.json"
     registry.write_text(json.dumps([{"id": "00000000-0000-0000-0000-0000000000aa", "name": "shop", "scenarios": ["refund"]}]))
     with start_serve(tmp_path, "--registry", str(registry)) as server:
-        result = run_cli("apply", ".", "demo", "--api-url", server.url, "--yes", cwd=project, env={"HUD_API_KEY": KEY})
+        result = run_cli("apply", "demo", ".", "--api-url", server.url, "--yes", cwd=project, env={"HUD_API_KEY": KEY})
         assert result.returncode == 1
         assert "Scenarios not found" in result.stderr and "shop/checkout" in result.stderr
         assert "0 of 3 task(s) landed" in result.stderr
@@ -192,7 +192,7 @@ def test_retries_through_injected_faults_converge(project, tmp_path):
     with start_serve(tmp_path, "--fail-rate", "0.3", "--fail-status", "429,502,503", "--seed", "7") as server:
         env = {"HUD_API_KEY": KEY}
         for _ in range(5):
-            applied = run_cli("apply", ".", "flaky", "--api-url", server.url, "--yes", "--batch-size", "20", cwd=project, env=env)
+            applied = run_cli("apply", "flaky", ".", "--api-url", server.url, "--yes", "--batch-size", "20", cwd=project, env=env)
             if applied.returncode == 0:
                 break
         assert applied.returncode == 0, applied.stderr
@@ -216,14 +216,14 @@ def test_env_reconciliation_warns_with_file_and_line(project, tmp_path):
         assert json.loads((project / ".hud" / "config.json").read_text())["registryId"] == env_id
         fuzzy = run_cli("link-env", "shop", "--api-url", server.url, cwd=project, env=env)
         assert fuzzy.returncode == 1 and "matches 2 environments" in fuzzy.stderr
-        plan = run_cli("plan", ".", "demo", "--api-url", server.url, cwd=project, env=env)
+        plan = run_cli("plan", "demo", ".", "--api-url", server.url, cwd=project, env=env)
     assert plan.returncode == 0, plan.stderr
     assert "tasks.jsonl:1: 'a' uses 'shop', the environment is now 'shop-v2'" in plan.stdout
 
 
 def test_export_formats(project):
     url = local_url(project)
-    run_cli("apply", ".", "demo", "--api-url", url, "--yes", cwd=project)
+    run_cli("apply", "demo", ".", "--api-url", url, "--yes", cwd=project)
     for name in ("out.json", "out.jsonl", "out.csv"):
         result = run_cli("export", "demo", "--out", name, "--api-url", url, cwd=project)
         assert result.returncode == 0, result.stderr
@@ -261,14 +261,88 @@ def test_skipped_files_show_in_the_plan_and_fail_when_nothing_was_found(tmp_path
     root = tmp_path / "proj"
     make_repo(root, {"a.py": "raise ValueError('bad value')\n", "b.py": "tasks = [{'slug': 'ok', 'scenario': 's'}]\n"})
     url = f"local:{tmp_path / 'p.sqlite'}"
-    result = run_cli("plan", ".", "demo", "--api-url", url, cwd=root)
+    result = run_cli("plan", "demo", ".", "--api-url", url, cwd=root)
     assert result.returncode == 0
     assert "Skipped: a.py: ValueError: bad value (line 1)" in result.stdout
     (root / "b.py").unlink()
-    result = run_cli("plan", ".", "demo", "--api-url", url, cwd=root)
+    result = run_cli("plan", "demo", ".", "--api-url", url, cwd=root)
     assert result.returncode == 1
     assert "Skipped: a.py: ValueError: bad value (line 1)" in result.stderr
     assert "no tasks found in ." in result.stderr
+
+
+def test_the_official_argument_order_and_the_flag_forms(project):
+    url = local_url(project)
+    write_files(project, {"tasks/tasks.jsonl": rows(("t", {"n": 1}))})
+    official = run_cli("plan", "demo", "--api-url", url, cwd=project)  # TASKSET alone, source .
+    assert official.returncode == 0, official.stderr
+    assert "'demo'" in official.stdout and "3 to create" in official.stdout
+    for args in (["demo", "tasks"], ["--taskset", "demo", "--source", "tasks"], ["--source", "tasks", "demo"],
+                 ["--taskset", "demo", "tasks"]):
+        result = run_cli("plan", *args, "--api-url", url, "--format", "json", cwd=project)
+        assert result.returncode == 0, (args, result.stderr)
+        data = json.loads(result.stdout)
+        assert data["taskset"]["name"] == "demo" and [t["slug"] for t in data["create"]] == ["t"], args
+    assert run_cli("apply", "demo", "--api-url", url, "--yes", cwd=project).returncode == 0
+    # A lone argument naming an existing path is the source, with the stored taskset; said in one line.
+    alone = run_cli("plan", ".", "--api-url", url, cwd=project)
+    assert alone.returncode == 0, alone.stderr
+    assert "All tasks up to date" in alone.stdout
+    assert alone.stderr.strip() == (
+        "hud-sync-hook: '.' is an existing path, so it is the SOURCE; the taskset comes from tasksetId in "
+        ".hud/config.json (to name a taskset '.', pass --taskset .)"
+    )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([".", "demo"], "'.' is a path and 'demo' is not: the arguments are [TASKSET] [SOURCE]"),
+        (["tasks/"], "'tasks/' looks like a path, not a taskset name"),
+        (["sub/tasks"], "'sub/tasks' looks like a path, not a taskset name"),
+        (["..", "."], "'..' looks like a path, not a taskset name"),
+        (["tasks.yaml"], "'tasks.yaml' looks like a task file, but there is no such file here"),
+        (["--taskset", "."], "'.' looks like a path, not a taskset name"),
+        (["--taskset", "demo", "--source", ".", "x"], "unexpected argument 'x'"),
+        (["--source", ".", "demo", "x"], "unexpected argument 'x'"),
+    ],
+)
+def test_a_taskset_that_looks_like_a_path_is_refused_before_anything_is_created(project, args, message):
+    url = local_url(project)
+    result = run_cli("apply", *args, "--api-url", url, "--yes", cwd=project)
+    assert result.returncode == 1
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (project / "platform.sqlite").exists() and not (project / ".hud").exists()
+
+
+def test_dry_run_and_exit_codes(project):
+    url = local_url(project)
+    dry = run_cli("apply", "demo", ".", "--api-url", url, "--yes", "--dry-run", cwd=project)
+    assert dry.returncode == 0, dry.stderr
+    assert "3 to create" in dry.stdout and "--dry-run: nothing uploaded" in dry.stdout
+    detailed = run_cli("sync", "demo", "--api-url", url, "--dry-run", "--detailed-exitcode", cwd=project)
+    assert detailed.returncode == 2 and "3 to create" in detailed.stdout
+    assert not (project / ".hud" / "config.json").exists()  # nothing was uploaded, nothing stored
+    assert run_cli("apply", "demo", "--api-url", url, "--yes", cwd=project).returncode == 0
+    again = run_cli("sync", "--api-url", url, "--dry-run", "--detailed-exitcode", cwd=project)
+    assert again.returncode == 0 and "All tasks up to date" in again.stdout
+    # A usage error must not read as "has changes" under --detailed-exitcode.
+    for args in (["plan", "--detailed-exitcode", "--no-such-flag"], ["plan", "--format", "xml", "--detailed-exitcode"],
+                 ["apply", "--batch-size", "many"], ["no-such-command"]):
+        usage = run_cli(*args, cwd=project)
+        assert usage.returncode == 1, (args, usage.stderr)
+        assert "error:" in usage.stderr and "Traceback" not in usage.stderr
+
+
+def test_excluding_every_task_is_an_error(project):
+    url = local_url(project)
+    every = run_cli("plan", "demo", "--exclude", "a", "--exclude", "b", "--exclude", "c", "--api-url", url, cwd=project)
+    assert every.returncode == 1
+    assert "no tasks left after exclusions: --exclude leaves out all 3 local task(s)" in every.stderr
+    both = run_cli("apply", "demo", "--task", "b", "--exclude", "b", "--api-url", url, "--yes", cwd=project)
+    assert both.returncode == 1
+    assert "no tasks left after exclusions: --exclude leaves out --task 'b'" in both.stderr
+    assert "matches no local task" not in both.stderr
 
 
 def test_the_github_command_outside_github_actions_says_so(project):

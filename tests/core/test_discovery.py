@@ -111,7 +111,7 @@ def test_module_level_task_objects_and_dicts_are_found_with_lines(tmp_path):
     found = discover(tmp_path, base=tmp_path)
     by_slug = {t.slug: t for t in found.tasks}
     assert sorted(by_slug) == ["checkout-alice", "plain"]
-    assert by_slug["checkout-alice"].location.line == 16  # the slug assignment
+    assert by_slug["checkout-alice"].location.line == 15  # the line that created it
     assert by_slug["checkout-alice"].env == "my-env"
     assert by_slug["checkout-alice"].args == {"user": "alice"}
     assert by_slug["plain"].location.line == 17
@@ -211,3 +211,77 @@ def test_missing_or_unsupported_source_is_a_clear_error(tmp_path):
     (tmp_path / "tasks.txt").write_text("x")
     with pytest.raises(HudSyncError, match="unsupported task file type '.txt'"):
         discover(tmp_path / "tasks.txt", base=tmp_path)
+
+
+TASK_CLASS = """
+    class Env:
+        def __init__(self, name):
+            self.name = name
+
+    class Task:
+        def __init__(self, env, scenario, slug=None, **args):
+            self.env, self.scenario, self.args, self.slug = env, scenario, args, slug
+            self.validation = None
+            self.agent_config = None
+            self.columns = {}
+
+    env = Env("shop")
+"""
+
+
+def test_each_problem_points_at_the_line_that_created_its_task(tmp_path):
+    from hud_sync_hook.validate import validate
+
+    write(tmp_path, {"tasks.py": TASK_CLASS + """
+    alice = Task(env, "checkout", user="alice")
+    alice.slug = "checkout-alice"
+    bob = Task(env, "checkout", user="bob")
+    bob.slug = "checkout-alice"
+    nameless = Task(env, "refund")
+    tasks = [
+        alice,
+        bob,
+        nameless,
+        {"slug": "checkout-alice", "scenario": "s"},
+        {"scenario": "s", "slug": ""},
+        Task(env, "inline",
+             slug="inline"),
+    ]
+    for user in ("carol", "dave"):
+        t = Task(env, "checkout", user=user)
+        t.slug = "looped"
+        tasks.append(t)
+    """})
+    found = discover(tmp_path, base=tmp_path)
+    assert not found.skipped and not found.problems
+    assert [(t.slug, t.location.line) for t in found.tasks] == [
+        ("checkout-alice", 15),  # alice = Task(...)
+        ("checkout-alice", 17),  # bob = Task(...), not the first definition
+        (None, 19),  # nameless = Task(...), not the `tasks = [` line
+        ("checkout-alice", 24),  # its element of the literal list
+        ("", 25),
+        ("inline", 26),  # where the call starts, not where its slug is
+        ("looped", 31),  # made in a loop: the slug's line
+        ("looped", 31),
+    ]
+    problems = [str(p) for p in validate(found.tasks)]
+    assert [p.split(" (", 1)[0] for p in problems if "duplicate" in p] == [
+        "tasks.py:17: duplicate slug 'checkout-alice'",
+        "tasks.py:24: duplicate slug 'checkout-alice'",
+        "tasks.py:31: duplicate slug 'looped'",
+    ]
+    assert any(p.startswith("tasks.py:19: task has no slug") for p in problems), problems
+    assert any(p.startswith("tasks.py:25: slug is empty") for p in problems), problems
+
+
+def test_a_reordered_tasks_list_falls_back_to_the_slug_lines(tmp_path):
+    write(tmp_path, {"tasks.py": """
+    tasks = [
+        {"slug": "b", "scenario": "s"},
+        {"slug": "a", "scenario": "s"},
+    ]
+    tasks.sort(key=lambda t: t["slug"])
+    tasks.insert(0, {"slug": "c", "scenario": "s"})
+    """})
+    found = discover(tmp_path, base=tmp_path)
+    assert [(t.slug, t.location.line) for t in found.tasks] == [("c", 7), ("a", 4), ("b", 3)]

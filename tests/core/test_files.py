@@ -100,10 +100,10 @@ def test_round_trip_of_json_rows(tmp_path):
 
 
 def test_valid_rows_are_kept_compact_and_invalid_ones_as_written(tmp_path):
-    # A large taskset is held as one canonical string per task; a task with problems keeps its
-    # values for validation to report on.
+    # A large taskset is held as one canonical string per task; a task with problems is kept as
+    # read, for validation to report on.
     lines = [
-        {"slug": "a", "scenario": "s", "env": "e", "args": {"text": "é" * 3, "n": [1, 2.5]}},
+        {"slug": "a", "scenario": "s", "env": {"name": "e"}, "args": {"text": "é" * 3, "n": [1, 2.5]}},
         {"slug": "b", "scenario": "s", "args": ["not", "a", "mapping"]},
         {"slug": "c", "scenario": "s", "args": {}, "validation": [{"name": "v"}], "columns": {"k": 1}},
     ]

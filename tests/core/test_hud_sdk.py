@@ -28,13 +28,13 @@ def test_sdk_tasks_plan_apply_and_match_the_official_signature(tmp_path: Path):
     make_repo(project, {})
     with start_serve(tmp_path) as server:
         env = {"HUD_API_KEY": KEY}
-        plan = run_cli("plan", ".", "sdk", "--api-url", server.url, "--format", "json", cwd=project, env=env)
+        plan = run_cli("plan", "sdk", ".", "--api-url", server.url, "--format", "json", cwd=project, env=env)
         assert plan.returncode == 0, plan.stderr
         data = json.loads(plan.stdout)
         created = {t["slug"]: t for t in data["create"]}
         assert sorted(created) == ["checkout-alice", "refund-bob"]
-        assert created["checkout-alice"] == {"slug": "checkout-alice", "scenario": "shop-env:checkout", "file": "tasks.py", "line": 8}
-        applied = run_cli("apply", ".", "sdk", "--api-url", server.url, "--yes", cwd=project, env=env)
+        assert created["checkout-alice"] == {"slug": "checkout-alice", "scenario": "shop-env:checkout", "file": "tasks.py", "line": 7}
+        applied = run_cli("apply", "sdk", ".", "--api-url", server.url, "--yes", cwd=project, env=env)
         assert applied.returncode == 0, applied.stderr
         again = run_cli("plan", "--api-url", server.url, cwd=project, env=env)
         assert "All tasks up to date" in again.stdout, again.stdout + again.stderr

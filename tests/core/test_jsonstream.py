@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hud_sync_hook.jsonstream import parse_streaming
+from hud_sync_hook.jsonstream import ValueTooLarge, parse_streaming
 
 json_values = st.recursive(
     st.none()
@@ -132,3 +132,30 @@ def test_text_that_is_not_json_is_refused(text):
     for pieces in ([text], list(text)):
         with pytest.raises(ValueError):
             streamed(pieces)
+
+
+def test_a_value_that_never_ends_is_refused_at_the_limit_without_reading_on():
+    received: list[int] = []
+
+    def endless():
+        yield '{"tasks": ["'
+        for i in range(10_000):  # bounded: the reader must stop long before the end
+            received.append(i)
+            yield "x" * 100
+
+    with pytest.raises(ValueTooLarge, match=r"^a value longer than 1000 characters$"):
+        parse_streaming(endless(), "tasks", lambda name, value: None, max_value_chars=1000)
+    assert len(received) < 30  # it stopped at the limit: at most twice the limit was read
+
+
+def test_the_limit_is_per_value_not_for_the_streamed_member_or_the_document():
+    text = json.dumps({"tasks": [{"n": i, "s": "x" * 50} for i in range(200)], "total": 200})
+    entries: list[Any] = []
+    result = parse_streaming(cut(text, [7]), "tasks", lambda name, value: entries.append(value), max_value_chars=200)
+    assert result == {"tasks": [], "total": 200} and len(entries) == 200
+    big_member = json.dumps({"tasks": [], "other": "y" * 500})
+    with pytest.raises(ValueTooLarge):
+        parse_streaming(cut(big_member, [7]), "tasks", lambda name, value: None, max_value_chars=200)
+    assert parse_streaming(cut(big_member, [7]), "tasks", lambda name, value: None) == {"tasks": [], "other": "y" * 500}
+    with pytest.raises(ValueTooLarge):  # a top-level value that is not an object too
+        parse_streaming(cut(json.dumps(["z" * 500]), [7]), "tasks", lambda name, value: None, max_value_chars=200)

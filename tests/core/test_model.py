@@ -9,13 +9,18 @@ from hypothesis import strategies as st
 
 from hud_sync_hook.model import (
     Location,
+    Problem,
     TaskSpec,
     canonical_json,
     column_definitions,
+    describe_type,
     qualify_scenario,
+    remote_entry,
     remote_signature,
+    remote_slug,
     short_scenario,
     signature,
+    signature_digest,
     task_from_mapping,
 )
 
@@ -133,3 +138,112 @@ def test_compact_only_after_validation_and_equal_to_the_original():
     assert task == original and "args={'a': 2, 'b': 1}" in repr(task)
     assert task.upload_record() == original.upload_record()
     assert not make().compacted
+
+
+def test_columns_may_be_written_as_column_values_like_the_platform_returns_them():
+    # A row exported from the platform carries `column_values`: it must keep its columns, or its
+    # signature no longer matches the remote one and every such task shows as changed.
+    record = {"slug": "s", "scenario": "my-env:checkout", "args": {"b": 1, "a": 2}, "column_values": {"level": "hard"}}
+    task = task_from_mapping(record, Location("export.json", 4))
+    assert task.columns == {"level": "hard"}
+    assert task.signature == remote_signature(record) == make(columns={"level": "hard"}).signature
+    both = task_from_mapping({**record, "columns": {"level": "easy"}}, Location("export.json", 5))
+    assert both.columns == {"level": "easy"}
+
+
+def test_validation_entries_that_are_not_calls_are_kept_for_validation_to_report():
+    assert make(validation=["x", {"name": "v"}]).validation == ["x", {"name": "v", "arguments": {}}]
+    assert make(validation=[{"name": "v", "arguments": None}]).validation == [{"name": "v", "arguments": {}}]
+    assert make(validation="check").validation == "check"
+    assert make(validation=None).validation is None and make(validation=[]).validation is None
+
+
+def test_tasks_compare_by_value_and_not_with_other_types():
+    first, same = make(columns={"c": 1}), make(columns={"c": 1})
+    assert (first == same) is True and (first != same) is False
+    assert (first == make(columns={"c": 2})) is False
+    assert first.__eq__("s") is NotImplemented and first != "s"
+    assert make() != task_from_mapping({"slug": "s", "scenario": "checkout", "env": "my-env", "args": {"b": 1, "a": 2}}, Location("tasks.json", 2))
+
+
+def test_remote_slug_must_be_a_non_empty_string():
+    assert remote_slug({"slug": "a", "external_id": "b"}) == "a"
+    assert remote_slug({"slug": "", "external_id": "b"}) == "b"
+    assert remote_slug({"external_id": "b"}) == "b"
+    for bad in ({"slug": 5}, {"slug": ["a"]}, {"slug": ""}, {}, {"external_id": 7}):
+        assert remote_slug(bad) is None and remote_entry(bad) is None
+    assert remote_entry({"slug": "a", "scenario": "e:s", "args": {}}) == ("a", signature_digest('s|{"args":{}}'))
+
+
+def test_places_and_problems_read_as_file_line_column_and_fix():
+    assert str(Location("a.json")) == "a.json"
+    assert str(Location("a.json", 3)) == "a.json:3"
+    assert str(Location("a.json", 3, 7)) == "a.json:3:7"
+    assert str(Location("a.json", None, 7)) == "a.json"
+    assert str(Problem(Location("a.json", 3), "bad", "fix it")) == "a.json:3: bad (fix it)"
+    assert str(Problem(Location("a.json", 3), "bad")) == "a.json:3: bad"
+
+
+def test_types_are_named_as_json_kinds():
+    kinds = [describe_type(v) for v in (None, True, 1, 1.5, "s", [1], {"a": 1}, (1,), b"x")]
+    assert kinds == ["null", "a boolean", "a number", "a number", "a string", "a list", "an object", "tuple", "bytes"]
+
+
+def test_scenario_qualification_and_its_short_form():
+    assert qualify_scenario("checkout", "my-env") == "my-env:checkout"
+    assert qualify_scenario("checkout", None) == qualify_scenario("checkout", "") == "checkout"
+    assert short_scenario("checkout") == "checkout" and short_scenario("e:checkout") == "checkout"
+    assert make(env=None).qualified_scenario == "checkout"
+    assert make(env={"name": 5}).qualified_scenario == "checkout"  # validation reports the env
+
+
+def test_upload_record_carries_every_part_that_is_set():
+    task = make(validation=[{"name": "v"}], agent_config={"model": "m"}, columns={"level": "hard"})
+    assert task.upload_record() == {
+        "slug": "s",
+        "env": {"name": "my-env"},
+        "scenario": "my-env:checkout",
+        "args": {"b": 1, "a": 2},
+        "validation": [{"name": "v", "arguments": {}}],
+        "agent_config": {"model": "m"},
+        "column_values": {"level": "hard"},
+    }
+    assert make(env=None).upload_record()["env"] == {}
+    bare = TaskSpec(slug="t", scenario="s", validation=[], agent_config={}, columns={})
+    assert bare.upload_record() == {"slug": "t", "env": {}, "scenario": "s", "args": {}, "validation": []}
+    assert bare.location == Location("<unknown>") and bare.args == {}
+
+
+def test_signature_digest_is_16_bytes_and_tells_signatures_apart():
+    assert len(signature_digest("a|{}")) == 16
+    assert signature_digest("a|{}") == signature_digest("a|{}") != signature_digest("b|{}")
+    assert signature_digest("x\ud800") != signature_digest("x")  # a lone surrogate is hashed, not refused
+
+
+def test_column_types_ignore_nulls_and_booleans_are_not_numbers():
+    tasks = [
+        make(columns={"n": None, "flag": True, "score": 1, "tags": None, "mixed": 1}),
+        make(columns={"n": None, "flag": 2, "score": None, "tags": [1, "b"], "mixed": "x"}),
+        make(columns=None),
+        make(columns=["not", "a", "mapping"]),
+    ]
+    assert column_definitions(tasks) == {
+        "n": {"type": "text"},
+        "flag": {"type": "text"},
+        "score": {"type": "number"},
+        "tags": {"type": "multi-select", "options": ["1", "b"]},
+        "mixed": {"type": "text"},
+    }
+
+
+def test_repr_names_every_field_and_compacting_twice_keeps_the_values():
+    task = make(validation=[{"name": "v"}])
+    assert repr(task) == (
+        "TaskSpec(slug='s', scenario='checkout', env='my-env', args={'b': 1, 'a': 2}, "
+        "validation=[{'name': 'v', 'arguments': {}}], agent_config=None, columns=None, "
+        "location=Location(file='tasks.json', line=1, column=None))"
+    )
+    task.compact()
+    task.compact()
+    assert task.compacted and task.args == {"a": 2, "b": 1} and task.validation == [{"name": "v", "arguments": {}}]
+    assert task.agent_config is None

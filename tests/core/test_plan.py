@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from hud_sync_hook.model import Location, task_from_mapping
-from hud_sync_hook.plan import build_plan, plan_hash, select_tasks
+from hud_sync_hook.plan import build_plan, offline_plan, plan_hash, select_tasks
 from hud_sync_hook.render.json_plan import plan_dict
 from hud_sync_hook.render.text import render_text
 
@@ -65,9 +68,72 @@ def test_plan_hash_depends_only_on_what_would_be_uploaded():
     assert plan_for([local("a", x=3), local("b", x=1)], records).plan_hash != base.plan_hash
     other_taskset = build_plan([local("a", x=2), local("b", x=1)], records, taskset_name="ts", taskset_id=None, taskset_exists=False)
     assert other_taskset.plan_hash != base.plan_hash
-    # Stable across machines: a fixed input gives a fixed digest.
-    assert plan_hash("name:ts", [("a", "create", "s|{}")]) == plan_hash("name:ts", [("a", "create", "s|{}")])
     assert len(base.plan_hash) == 64
+
+
+def documented_plan_hash(taskset: str, entries) -> str:
+    """The plan hash as the README describes it, written out independently of the code."""
+    digest = hashlib.sha256(json.dumps({"taskset": taskset}).encode())
+    for entry in sorted(entries):
+        digest.update(b"\n" + json.dumps(list(entry), ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def test_plan_hash_has_fixed_values_that_stored_comments_rely_on():
+    # Hashes are stored in pull-request comments and compared on merge: any change to how they are
+    # computed (separator, JSON options, key names, what identifies the taskset) breaks every
+    # comment already posted. These values must never change.
+    entries = [("b", "update", "e|e:s|sig-é"), ("a", "create", "e|e:s|x")]
+    fixed = "827c35fc04e300b3fe8dba1c8d71b10cb8ccc2be0249d121ae35f9cd678016fe"
+    assert plan_hash("name:tâches", entries) == fixed == documented_plan_hash("name:tâches", entries)
+    # Order independence: entries are sorted unless the caller says they already are.
+    assert plan_hash("name:tâches", list(reversed(entries))) == fixed
+    assert plan_hash("name:tâches", sorted(entries), presorted=True) == fixed
+    assert plan_hash("name:tâches", entries, presorted=True) != fixed
+
+    by_id = plan_for([local("new", a=1), local("changed", a=2), local("same", a=1)], [remote("changed", a=1), remote("same", a=1)])
+    assert by_id.plan_hash == "24731268334fae447e8c8a0e0d0fbb4f11e3e605379ed57053fe47e2ca83c9bf"
+    assert by_id.plan_hash == documented_plan_hash(
+        "11111111-1111-1111-1111-111111111111",
+        [(t.slug, action, f"e|e:s|{t.signature}") for action, t in (("create", by_id.create[0]), ("update", by_id.update[0]))],
+    )
+    by_name = build_plan([local("new", a=1)], [], taskset_name="ts", taskset_id=None, taskset_exists=False)
+    assert by_name.plan_hash == "3d51d69dde8b7ab0c5e98e6a5af3d386713734d2da3684eddf8fd02ac1043fff"
+    assert by_name.plan_hash == documented_plan_hash("name:ts", [("new", "create", f"e|e:s|{by_name.create[0].signature}")])
+
+
+def test_plan_hash_changes_with_the_environment_even_when_the_scenario_is_qualified():
+    # The signature leaves the environment out; the upload sends it, so the hash must cover it.
+    def qualified(env):
+        return task_from_mapping({"slug": "a", "scenario": "e:s", "env": {"name": env}, "args": {}}, Location("t.json", 1))
+
+    first, second = plan_for([qualified("e")], []), plan_for([qualified("f")], [])
+    assert first.create[0].signature == second.create[0].signature
+    assert first.plan_hash != second.plan_hash
+    no_env = task_from_mapping({"slug": "a", "scenario": "s", "args": {}}, Location("t.json", 1))
+    assert plan_for([no_env], []).plan_hash == documented_plan_hash(
+        "11111111-1111-1111-1111-111111111111", [("a", "create", f"|s|{no_env.signature}")]
+    )
+
+
+def test_has_changes_for_creates_or_updates_only():
+    assert plan_for([local("a")], []).has_changes is True
+    assert plan_for([local("a", x=2)], [remote("a", x=1)]).has_changes is True
+    assert plan_for([local("a", x=1)], [remote("a", x=1), remote("b")]).has_changes is False
+    assert plan_for([], [remote("b")]).has_changes is False
+
+
+def test_a_plan_without_creates_has_no_renames():
+    plan = plan_for([local("a", x=1)], [remote("a", x=1), remote("b", x=1)])
+    assert plan.renames == [] and plan_dict(plan)["renames"] == []
+
+
+def test_an_offline_plan_lists_every_task_and_claims_nothing_about_the_platform():
+    plan = offline_plan([local("b"), local("a")], taskset_name="ts")
+    assert [t.slug for t in plan.create] == ["a", "b"]
+    assert (plan.taskset_name, plan.taskset_id, plan.taskset_exists, plan.remote_known) == ("ts", None, False, False)
+    assert plan.forced is False and plan.plan_hash == ""
+    assert plan.summary() == "2 tasks found, plan unavailable"
 
 
 def test_json_rendering_lists_every_class():

@@ -53,7 +53,7 @@ def test_a_terminal_keeps_the_bar():
 def test_apply_without_a_terminal_prints_progress_lines(tmp_path: Path):
     project = tmp_path / "proj"
     make_repo(project, {"tasks.json": [{"slug": f"t{i:02d}", "scenario": "s", "env": {"name": "e"}} for i in range(25)]})
-    result = run_cli("apply", ".", "demo", "--api-url", "local", "--yes", "--batch-size", "1", cwd=project)
+    result = run_cli("apply", "demo", ".", "--api-url", "local", "--yes", "--batch-size", "1", cwd=project)
     assert result.returncode == 0, result.stderr
     assert "\r" not in result.stderr
     shown = re.findall(r"^Uploading: (\d+)/25 batches \(\d+%\)$", result.stderr, re.M)

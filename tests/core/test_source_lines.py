@@ -29,10 +29,10 @@ def test_text_scan_finds_the_same_lines_as_the_ast(tmp_path):
     by_ast = _child._source_lines(path)
     by_scan = _child._scan_lines(SOURCE.encode())
     assert by_ast["slugs"] == by_scan["slugs"] == {
-        "from-attribute": 8,
-        "from-keyword": 9,
-        "dict-one": 11,
-        "dict-two": 13,
+        "from-attribute": [8],
+        "from-keyword": [9],
+        "dict-one": [11],
+        "dict-two": [13],
     }
     assert by_scan["names"] == by_ast["names"] == {"BASE": 4, "count": 5, "t": 7, "other": 9, "tasks": 10}
 
@@ -43,5 +43,5 @@ def test_files_above_the_threshold_use_the_scan(tmp_path):
     path.write_text("tasks = [\n" + rows + "]\n")
     assert path.stat().st_size > _child.LARGE_SOURCE_BYTES
     lines = _child._source_lines(path)
-    assert lines["slugs"]["t0"] == 2 and lines["slugs"]["t24999"] == 25_001
+    assert lines["slugs"]["t0"] == [2] and lines["slugs"]["t24999"] == [25_001]
     assert lines["names"] == {"tasks": 1}

@@ -59,17 +59,17 @@ def make_project(tmp_path: Path, count: int = 3) -> Path:
 def test_declining_the_confirmation_uploads_nothing(tmp_path):
     project = make_project(tmp_path)
     url = f"local:{tmp_path / 'p.sqlite'}"
-    status, screen = run_in_pty(["apply", ".", "demo", "--api-url", url], project, [("[y/N]", "n")])
+    status, screen = run_in_pty(["apply", "demo", ".", "--api-url", url], project, [("[y/N]", "n")])
     assert status == 1
     assert "Upload 3 task(s) to 'demo'?" in screen and "Nothing uploaded." in screen
-    status, screen = run_in_pty(["plan", ".", "demo", "--api-url", url], project, [])
+    status, screen = run_in_pty(["plan", "demo", ".", "--api-url", url], project, [])
     assert "3 to create" in screen
 
 
 def test_confirming_uploads_with_a_progress_bar(tmp_path):
     project = make_project(tmp_path, count=30)
     url = f"local:{tmp_path / 'p.sqlite'}"
-    status, screen = run_in_pty(["apply", ".", "demo", "--api-url", url, "--batch-size", "10"], project, [("[y/N]", "y")])
+    status, screen = run_in_pty(["apply", "demo", ".", "--api-url", url, "--batch-size", "10"], project, [("[y/N]", "y")])
     assert status == 0, screen
     assert "Uploading [" in screen and "3/3 batches" in screen
     assert "30 created" in screen
@@ -85,7 +85,7 @@ def test_env_rename_is_offered_and_rewrites_the_file(tmp_path):
     (project / ".hud" / "config.json").write_text(json.dumps({"registryId": env_id}))
     with start_serve(tmp_path, "--registry", str(registry)) as server:
         status, screen = run_in_pty(
-            ["plan", ".", "demo", "--api-url", server.url], project, [("[y/N]", "y")], env={"HUD_API_KEY": HUD_API_KEY}
+            ["plan", "demo", ".", "--api-url", server.url], project, [("[y/N]", "y")], env={"HUD_API_KEY": HUD_API_KEY}
         )
     assert status == 0, screen
     assert "Rewrote 1 file(s)" in screen
@@ -101,16 +101,16 @@ def test_changes_are_coloured_on_a_terminal_and_plain_in_a_pipe(tmp_path):
     project = make_project(tmp_path)
     with start_serve(tmp_path) as server:
         env = {"HUD_API_KEY": HUD_API_KEY}
-        applied = subprocess.run([sys.executable, "-m", "hud_sync_hook", "apply", ".", "demo", "--api-url", server.url, "--yes"],
+        applied = subprocess.run([sys.executable, "-m", "hud_sync_hook", "apply", "demo", ".", "--api-url", server.url, "--yes"],
                                  cwd=project, env=dict(os.environ, PYTHONPATH=str(REPO_ROOT), **env), capture_output=True, text=True)
         assert applied.returncode == 0, applied.stderr
         rows = [{"slug": f"t{i}", "env": {"name": "shop"}, "scenario": "checkout", "args": {"i": i * 10}} for i in range(3)]
         (project / "tasks.json").write_text(json.dumps(rows))
-        status, screen = run_in_pty(["plan", ".", "demo", "--api-url", server.url], project, [], env={**env, "TERM": "xterm"})
+        status, screen = run_in_pty(["plan", "demo", ".", "--api-url", server.url], project, [], env={**env, "TERM": "xterm"})
         assert status == 0, screen
         assert "\x1b[33m~\x1b[0m args.i: \x1b[31m1\x1b[0m → \x1b[32m10\x1b[0m" in screen
-        status, plain = run_in_pty(["plan", ".", "demo", "--api-url", server.url], project, [], env={**env, "NO_COLOR": "1"})
+        status, plain = run_in_pty(["plan", "demo", ".", "--api-url", server.url], project, [], env={**env, "NO_COLOR": "1"})
         assert status == 0 and "~ args.i: 1 → 10" in plain and "\x1b[" not in plain
-        piped = subprocess.run([sys.executable, "-m", "hud_sync_hook", "plan", ".", "demo", "--api-url", server.url],
+        piped = subprocess.run([sys.executable, "-m", "hud_sync_hook", "plan", "demo", ".", "--api-url", server.url],
                                cwd=project, env=dict(os.environ, PYTHONPATH=str(REPO_ROOT), **env), capture_output=True, text=True)
     assert "    ~ t1\n        ~ args.i: 1 → 10\n" in piped.stdout and "\x1b" not in piped.stdout

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hud_sync_hook.model import Location, task_from_mapping
-from hud_sync_hook.validate import validate
+from hud_sync_hook.validate import compact_if_valid, validate, validate_task
 
 
 def task(line: int, **fields):
@@ -81,3 +81,106 @@ def test_lone_surrogates_are_problems_but_emoji_are_text():
     assert messages(task(1, args={"face": "😀", "pair": "\ud83d\ude00"})) == []
     (found,) = messages(task(2, args={"half": "x\ud800"}))
     assert "args.half holds half of a UTF-16 surrogate pair" in found
+
+
+def test_every_problem_is_one_line_with_its_place_and_fix():
+    found = messages(
+        task(1, slug=None),
+        task(2, slug=7),
+        task(3, slug=""),
+        task(4, slug="x" * 101),
+        task(5, slug="a\tb"),
+        task(6, scenario="  "),
+        task(7, scenario=3),
+        task(8, env={"name": 5}),
+        task(9, scenario="a\nb", env="e\u2028f"),
+        task(10, args=[1]),
+        task(11, validation="check"),
+        task(12, validation=[{"name": 1}]),
+        task(13, agent_config=[1]),
+        task(14, columns=["x"]),
+    )
+    slug_fix = "(set a unique slug of 1 to 100 printable characters, e.g. t.slug = 'checkout-alice')"
+    assert found == [
+        f"tasks.jsonl:1: task has no slug (sync matches tasks by slug) {slug_fix}",
+        f"tasks.jsonl:2: slug must be a string, found a number {slug_fix}",
+        f"tasks.jsonl:3: slug is empty {slug_fix}",
+        f"tasks.jsonl:4: slug is 101 characters long, the platform allows 100 {slug_fix}",
+        f"tasks.jsonl:5: slug 'a\\tb' contains a control character or line break {slug_fix}",
+        "tasks.jsonl:6: task 't6' has no scenario (set scenario to the scenario's name, e.g. 'checkout')",
+        "tasks.jsonl:7: task 't7': scenario must be a string, found a number (write the scenario's name as a string)",
+        "tasks.jsonl:8: task 't8': env name must be a string, found a number (write env as {\"name\": \"my-env\"})",
+        "tasks.jsonl:9: task 't9': scenario 'a\\nb' contains a control character or line break (write it on one line, in printable characters)",
+        "tasks.jsonl:9: task 't9': env 'e\\u2028f' contains a control character or line break (write it on one line, in printable characters)",
+        "tasks.jsonl:10: task 't10': args must be a mapping, found a list (write args as an object of named arguments)",
+        "tasks.jsonl:11: task 't11': validation must be a list of tool calls, found a string (write validation as [{name, arguments}])",
+        "tasks.jsonl:12: task 't12': every validation call needs a string name (write validation as [{name, arguments}])",
+        "tasks.jsonl:13: task 't13': agent_config must be a mapping, found a list (write agent_config as an object)",
+        "tasks.jsonl:14: task 't14': columns must be a mapping, found a list (write columns as an object of column values)",
+    ]
+
+
+def test_a_task_is_named_only_by_a_slug_that_can_be_shown():
+    for slug in (None, "", 7, "a\nb"):
+        (_slug_problem, scenario_problem) = messages(task(1, slug=slug, scenario=None))
+        assert scenario_problem.startswith("tasks.jsonl:1: task has no scenario")
+
+
+def test_printable_means_no_control_format_surrogate_or_line_separator_characters():
+    # Not str.isprintable(): other spaces are fine in a slug, scenario or env name.
+    for fine in ("a\u00a0b", "a\u3000b", "caf\u00e9", "\u00e9t\u00e9"):
+        assert messages(task(1, slug=fine, scenario=fine, env=fine)) == []
+    for bad in ("a\tb", "a\x00b", "a\u200bb", "a\u2028b", "a\u2029b", "a\ud800b"):
+        found = messages(task(1, slug=bad))
+        assert len(found) == 1 and "contains a control character or line break" in found[0]
+        found = messages(task(1, scenario=bad), task(2, env=bad))
+        assert [m.split(": ", 2)[2].split(" ", 1)[0] for m in found] == ["scenario", "env"]
+
+
+def test_non_finite_numbers_anywhere_are_found_with_their_path():
+    found = messages(
+        task(1, validation=[{"name": "v", "arguments": {"x": [0, float("-inf")]}}]),
+        task(2, agent_config={"limits": (1.5, float("nan"))}),
+        task(3, args={"ok": [1.5, {"deep": 2.0}]}),
+    )
+    assert [m.split(": ", 2)[2].split(" is ")[0] for m in found] == ["validation[0].arguments.x[1]", "agent_config.limits[1]"]
+
+
+def test_shape_problems_come_alone_without_a_second_report_for_the_same_task():
+    assert messages(task(1, scenario=None, args={"a": float("nan")})) == [
+        "tasks.jsonl:1: task 't1' has no scenario (set scenario to the scenario's name, e.g. 'checkout')"
+    ]
+    assert messages(task(1, scenario=None, args={"a": "x\ud800"})) == [
+        "tasks.jsonl:1: task 't1' has no scenario (set scenario to the scenario's name, e.g. 'checkout')"
+    ]
+
+
+def test_lone_surrogates_in_keys_nested_lists_and_every_field_are_found():
+    found = messages(
+        task(1, args={"k\udc00": 1}),
+        task(2, args={1: ["fine", ["x\udc00"]]}),
+        task(3, validation=[{"name": "v", "arguments": {"a": "\ud800"}}]),
+        task(4, agent_config={"system": "\udfff"}),
+        task(5, columns={"c": ("ok", "\ud83d")}),
+    )
+    assert [m.split(": ", 2)[2] for m in found] == [
+        "args key 'k\\udc00' holds half of a UTF-16 surrogate pair, which is not text (write the character itself, or escape both halves of the pair)",
+        "args.1[1][0] holds half of a UTF-16 surrogate pair, which is not text (write the character itself, or escape both halves of the pair)",
+        "validation[0].arguments.a holds half of a UTF-16 surrogate pair, which is not text (write the character itself, or escape both halves of the pair)",
+        "agent_config.system holds half of a UTF-16 surrogate pair, which is not text (write the character itself, or escape both halves of the pair)",
+        "columns.c[1] holds half of a UTF-16 surrogate pair, which is not text (write the character itself, or escape both halves of the pair)",
+    ]
+
+
+def test_tasks_without_a_usable_slug_are_not_duplicates_of_each_other():
+    found = messages(task(1, slug=None), task(2, slug=None), task(3, slug=""), task(4, slug=""))
+    assert len(found) == 4 and not any("duplicate" in m for m in found)
+    assert len(messages(task(1, slug="d"), task(2, slug="d"), task(3, slug="d"))) == 2
+
+
+def test_only_a_valid_task_is_made_compact_and_a_compact_task_is_not_checked_again():
+    good, bad = task(1, args={"a": 1}), task(2, args={"a": float("nan")})
+    compact_if_valid(good)
+    compact_if_valid(bad)
+    assert good.compacted and not bad.compacted
+    assert good.args == {"a": 1} and validate_task(good) == []

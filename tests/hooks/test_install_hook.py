@@ -96,7 +96,7 @@ def test_core_hooks_path_is_respected(consumer: Consumer):
     assert not hook_of(consumer).exists()
     consumer.commit({"tasks.py": tasks_py(task("alpha"), task(None))})
     pushed = consumer.push("main")
-    assert pushed.returncode != 0 and "tasks.py:5: task has no slug" in pushed.output
+    assert pushed.returncode != 0 and "tasks.py:7: task has no slug" in pushed.output
     assert cli(consumer, "--uninstall").returncode == 0 and not installed.exists()
 
 

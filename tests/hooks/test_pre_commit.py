@@ -99,11 +99,11 @@ def test_try_repo_validate_refuses_invalid_staged_tasks(consumer: Consumer, stor
     git_run(consumer.work, "add", "tasks.py")
     ran = pre_commit(consumer.work, "try-repo", str(REPO_ROOT), "hud-sync-validate", env=store)
     assert ran.returncode == 1, ran.output
-    assert "tasks.py:5: task has no slug" in ran.output and "Traceback" not in ran.output
+    assert "tasks.py:7: task has no slug" in ran.output and "Traceback" not in ran.output
 
 
 def test_try_repo_plan_at_the_pre_push_stage(consumer: Consumer, serve, store):
-    applied = run_cli("apply", ".", "shop", "--api-url", serve.url, "--yes", cwd=consumer.work, env=child_env(KEY))
+    applied = run_cli("apply", "shop", ".", "--api-url", serve.url, "--yes", cwd=consumer.work, env=child_env(KEY))
     assert applied.returncode == 0, applied.stderr
     old = consumer.commit({}, "link the taskset")  # commits .hud/config.json with tasksetId
     new = consumer.commit({"tasks.py": tasks_py(task("alpha"), task("beta", n=3), task("gamma"))})
@@ -143,7 +143,7 @@ def test_pushes_through_pre_commit_install(consumer: Consumer, serve, store, hoo
     # An invalid one: refused, with file:line.
     consumer.commit({"tasks.py": tasks_py(task("alpha"), task(None))})
     pushed = consumer.push("feature", env=env)
-    assert pushed.returncode != 0 and "tasks.py:5: task has no slug" in pushed.output
+    assert pushed.returncode != 0 and "tasks.py:7: task has no slug" in pushed.output
     assert consumer.remote_sha("feature") == tip
     git_run(consumer.work, "reset", "-q", "--hard", tip)
 
@@ -172,7 +172,7 @@ def test_commits_are_validated_with_default_install_hook_types(consumer: Consume
     (consumer.work / "tasks.py").write_text(tasks_py(task("alpha"), task(None)))
     git_run(consumer.work, "add", "tasks.py")
     committed = git_run(consumer.work, "commit", "-m", "bad tasks", env={**store, "PYTHONPATH": ""}, check=False)
-    assert committed.returncode != 0 and "tasks.py:5: task has no slug" in committed.stdout + committed.stderr
+    assert committed.returncode != 0 and "tasks.py:7: task has no slug" in committed.stdout + committed.stderr
     (consumer.work / "tasks.py").write_text(tasks_py(task("alpha"), task("beta"), task("fine")))
     git_run(consumer.work, "add", "tasks.py")
     committed = git_run(consumer.work, "commit", "-m", "good tasks", env={**store, "PYTHONPATH": ""}, check=False)

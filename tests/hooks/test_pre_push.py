@@ -138,7 +138,7 @@ def test_an_invalid_task_refuses_the_push_with_file_and_line(consumer: Consumer,
     consumer.commit({"tasks.py": tasks_py(task("alpha"), task(None))})
     pushed = consumer.push("main", env=KEY)
     assert pushed.returncode != 0
-    assert "tasks.py:5: task has no slug" in pushed.output
+    assert "tasks.py:7: task has no slug" in pushed.output
     assert "push refused" in pushed.output and "Traceback" not in pushed.output
     assert consumer.remote_sha("main") == before
     assert request_count(serve) == 0
@@ -186,7 +186,7 @@ def test_two_refs_at_once_are_all_checked_and_one_bad_ref_stops_both(consumer: C
     consumer.commit({"tasks.py": tasks_py(task("alpha"), task("bad", n=1), task(None))})
     pushed = consumer.push("main", "feature", env=KEY)
     assert pushed.returncode != 0
-    assert "tasks.py:5: task has no slug" in pushed.output and "refs/heads/feature" in pushed.output
+    assert "tasks.py:8: task has no slug" in pushed.output and "refs/heads/feature" in pushed.output
     assert f"valid in 1 file(s) ({main_tip[:12]}, refs/heads/main)" in pushed.output
     assert "Sync plan" not in pushed.output  # no plan, let alone an upload, for a refused push
     assert consumer.remote_sha("main") == readme != main_before
@@ -245,10 +245,11 @@ def test_settings_from_the_repository_config(consumer: Consumer, serve):
 
     consumer.commit({"evals/tasks.py": tasks_py(task("from-evals"), task(None))})
     pushed = consumer.push("main", env=KEY)
-    assert pushed.returncode != 0 and "evals/tasks.py:5: task has no slug" in pushed.output
+    assert pushed.returncode != 0 and "evals/tasks.py:7: task has no slug" in pushed.output
     git_run(consumer.work, "reset", "-q", "--hard", "HEAD~1")
 
     install(consumer, "--taskset", "evals-set")  # arguments and config together
+    git_run(consumer.work, "config", "--global", "hud-sync-hook.allowApiUrl", serve.url)  # the user trusts it
     consumer.commit({"evals/tasks.py": tasks_py(task("from-evals"), task("more"))})
     pushed = consumer.push("main", env=KEY)
     assert pushed.returncode == 0, pushed.output

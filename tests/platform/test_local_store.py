@@ -167,8 +167,9 @@ def test_request_count_counts_calls(tmp_path):
 def test_bad_files_give_one_line_errors(tmp_path):
     not_db = tmp_path / "not.sqlite"
     not_db.write_text("hello, I am not a database" * 100)
-    with pytest.raises(HudSyncError, match="cannot open the local platform database"):
+    with pytest.raises(HudSyncError, match="is not a hud-sync-hook local platform; refusing to write to it"):
         LocalStore(not_db)
+    assert not_db.read_text() == "hello, I am not a database" * 100
     bad_registry = tmp_path / "registry.json"
     bad_registry.write_text('[{"id": 1}]')
     with pytest.raises(HudSyncError, match="registry entry 0"):
@@ -215,3 +216,42 @@ def test_two_processes_uploading_at_once_end_like_one(tmp_path):
     shared = LocalPlatform(db)
     assert state(shared) == state(alone)
     assert shared.store.count_tasks(shared.find_taskset("shared").id) == 300
+
+
+def test_only_hud_sync_hook_stores_are_ever_opened_for_writing(tmp_path):
+    """Another application's database, an empty file and a FIFO are refused, byte for byte untouched;
+    a store is marked with its own application id, and an unmarked store of ours is adopted."""
+    import os
+    import sqlite3
+
+    app = tmp_path / "app.sqlite"
+    with sqlite3.connect(app) as conn:
+        conn.execute("CREATE TABLE users (name TEXT)")
+        conn.execute("INSERT INTO users VALUES ('ada')")
+    conn.close()
+    empty = tmp_path / "empty.conf"
+    empty.write_bytes(b"")
+    fifo = tmp_path / "pipe.sqlite"
+    os.mkfifo(fifo)
+    for path in (app, empty):
+        before = path.read_bytes()
+        with pytest.raises(HudSyncError, match="is not a hud-sync-hook local platform"):
+            LocalStore(path)
+        assert path.read_bytes() == before
+        assert not path.with_name(path.name + "-wal").exists()
+    with pytest.raises(HudSyncError, match="is a FIFO"):
+        LocalStore(fifo)
+
+    fresh = tmp_path / "fresh.sqlite"
+    LocalPlatform(fresh).upload("ts", [task("a")], None)
+    with sqlite3.connect(fresh) as conn:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x48554453
+    conn.close()
+    # A store made before stores were marked: same tables, application id 0.
+    with sqlite3.connect(fresh) as conn:
+        conn.execute("PRAGMA application_id=0")
+    conn.close()
+    assert LocalPlatform(fresh).fetch_tasks(LocalPlatform(fresh).find_taskset("ts").id)[1]
+    with sqlite3.connect(fresh) as conn:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x48554453
+    conn.close()

@@ -1,0 +1,593 @@
+"""Mutation testing of the pure core: does a one-token change to the code fail its tests?
+
+    python benchmarks/mutation/run.py [--module plan] [--workers 2] [--list] [--record LABEL]
+
+Each module in MODULES is mutated one change at a time and only the test files listed for it are
+run against each mutant (`pytest -x`, so a killed mutant stops at its first failing test):
+
+- comparison operators flipped (`==`/`!=`, `<`/`>=`, `<`/`<=`, `is`/`is not`, `in`/`not in`, ...)
+- `and`/`or` swapped, `not` removed, arithmetic `+`/`-` (and a few more) swapped
+- constants changed: `True`/`False` swapped, numbers plus one, strings and bytes altered
+- statements deleted (replaced by `pass`) inside functions, `return X` replaced by `return None`
+
+Why not mutmut or cosmic-ray: mutmut 3 installs and runs offline here, but it mutates neither
+decorated functions (every `@property`, such as `Plan.has_changes`) nor module-level code, and it
+has no statement deletion, so the survivors that matter most here would never be made; cosmic-ray
+has no statement deletion either, and mutates the files in place.
+
+The working tree is never written to: each worker copies the package and the tests into a temporary
+folder, writes each mutant there, and runs pytest in a forked child with that folder first on
+`sys.path` and bytecode writing off (so no stale `.pyc` of a mutant can be read back). An
+interrupted run leaves nothing behind but that temporary folder, which is removed on the way out.
+
+Mutants known to behave exactly like the original (equivalent mutants) are listed, each with its
+reason, in `equivalent.toml` next to this file; they are reported and left out of the score, never
+silently dropped. A listed mutant that no longer exists (the code changed) is reported as stale.
+
+The score per module is killed / (mutants - equivalent). `--record LABEL` writes the table to
+`RESULTS.md` next to this file, newest run first. This is a measurement, not a CI gate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import datetime as _dt
+import glob
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parents[1]
+EQUIVALENT_FILE = HERE / "equivalent.toml"
+RESULTS = HERE / "RESULTS.md"
+
+# Module (a path or a glob under the repository) -> the tests that exercise it: file globs, or
+# `file::test` for single tests of a larger file. Add a line for a new core module; a glob that
+# matches nothing (a package not written yet) is skipped.
+MODULES: dict[str, list[str]] = {
+    "hud_sync_hook/plan.py": ["tests/core/test_plan.py"],
+    "hud_sync_hook/model.py": ["tests/core/test_model.py", "tests/test_signature_equivalence.py"],
+    "hud_sync_hook/task_row.py": ["tests/core/test_task_row.py"],
+    "hud_sync_hook/validate.py": ["tests/core/test_validate.py"],
+    "hud_sync_hook/jsonstream.py": ["tests/core/test_jsonstream.py"],
+    "hud_sync_hook/github/comments.py": [
+        "tests/github/test_comments.py",
+        "tests/github/test_parts.py::test_marker_round_trips_and_cannot_be_closed_early",
+        "tests/github/test_parts.py::test_compose_never_exceeds_github_limit",
+        "tests/github/test_parts.py::test_find_keeps_the_oldest_of_ours_and_ignores_others",
+    ],
+    "hud_sync_hook/render/*.py": [
+        "tests/core/test_render.py",
+        "tests/core/test_plan.py",
+        "tests/github/test_parts.py::test_escape_leaves_no_html_no_mentions_no_line_breaks",
+        "tests/github/test_parts.py::test_markdown_stays_within_its_limit_and_balanced",
+    ],
+    "hud_sync_hook/dialect/*.py": ["tests/core/test_dialect*.py"],
+}
+
+PYTEST_ARGS = ["-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "--hypothesis-seed=0"]
+# Imported once per worker before forking, so each mutant's run pays only for pytest and the project.
+PRELOAD = ["pytest", "hypothesis", "httpx", "yaml", "git", "json", "hashlib", "unicodedata", "re"]
+
+COMPARE_SWAPS: dict[type, tuple[type, ...]] = {
+    ast.Eq: (ast.NotEq,),
+    ast.NotEq: (ast.Eq,),
+    ast.Lt: (ast.GtE, ast.LtE),
+    ast.LtE: (ast.Gt, ast.Lt),
+    ast.Gt: (ast.LtE, ast.GtE),
+    ast.GtE: (ast.Lt, ast.Gt),
+    ast.Is: (ast.IsNot,),
+    ast.IsNot: (ast.Is,),
+    ast.In: (ast.NotIn,),
+    ast.NotIn: (ast.In,),
+}
+BINOP_SWAPS: dict[type, type] = {
+    ast.Add: ast.Sub,
+    ast.Sub: ast.Add,
+    ast.Mult: ast.FloorDiv,
+    ast.FloorDiv: ast.Mult,
+    ast.Div: ast.Mult,
+    ast.Mod: ast.FloorDiv,
+    ast.BitOr: ast.BitAnd,
+    ast.BitAnd: ast.BitOr,
+}
+DELETABLE = (
+    ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.If, ast.For, ast.While, ast.With,
+    ast.Try, ast.Raise, ast.Assert, ast.Delete, ast.Continue, ast.Break,
+)
+
+
+@dataclass
+class Mutant:
+    path: str  # relative to the repository
+    line: int
+    key: str  # stable across line moves: "qualname: what -> what"
+    source: str  # the whole mutated file
+
+
+@dataclass
+class Outcome:
+    mutant: Mutant
+    status: str  # killed | survived | timeout | equivalent
+    seconds: float
+
+
+@dataclass
+class ModuleResult:
+    pattern: str
+    tests: list[str]
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def score(self) -> float | None:
+        scored = len(self.outcomes) - self.count("equivalent")
+        return None if scored == 0 else (self.count("killed") + self.count("timeout")) / scored
+
+
+# -- making mutants -----------------------------------------------------------------------------
+
+
+def _short(node: ast.AST, limit: int = 60) -> str:
+    text = " ".join(ast.unparse(node).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _context(node: ast.AST) -> str:
+    """What a constant is part of, to tell it from another equal constant in the same function."""
+    parent = getattr(node, "parent", node)
+    while isinstance(parent, (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Slice)) and not isinstance(getattr(parent, "parent", None), (ast.stmt, type(None))):
+        parent = parent.parent
+    if isinstance(parent, ast.arguments):  # a default value: name its parameter
+        positional = [*parent.posonlyargs, *parent.args]
+        pairs = list(zip(positional[len(positional) - len(parent.defaults) :], parent.defaults))
+        pairs += list(zip(parent.kwonlyargs, parent.kw_defaults))
+        return next((f"{a.arg}={ast.unparse(d)}" for a, d in pairs if d is node), "a default")
+    return _short(parent, 50)
+
+
+class _Finder(ast.NodeVisitor):
+    """Collects (node, replacement source, description) for every mutation, with its enclosing name."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[ast.AST, str, str, str]] = []
+        self.scope: list[str] = []
+        self.in_function = 0
+        self.skip_depth = 0
+
+    def _add(self, node: ast.AST, replacement: str, what: str) -> None:
+        if self.skip_depth:
+            return
+        self.found.append((node, replacement, ".".join(self.scope) or "<module>", what))
+
+    # where not to mutate: annotations, decorators, f-string internals, docstrings, TYPE_CHECKING
+    def _skipped(self, *nodes: ast.AST | None) -> None:
+        self.skip_depth += 1
+        for n in nodes:
+            if n is not None:
+                self.visit(n)
+        self.skip_depth -= 1
+
+    def _body(self, body: list[ast.stmt]) -> None:
+        for i, stmt in enumerate(body):
+            is_docstring = i == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+            if is_docstring:
+                continue
+            if self.in_function and isinstance(stmt, DELETABLE):
+                self._add(stmt, "pass", f"delete `{_short(stmt)}`")
+            self.visit(stmt)
+
+    def visit_Module(self, node: ast.Module) -> None:
+        self._body(node.body)
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self._skipped(*node.decorator_list, node.returns)
+        for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs, node.args.vararg, node.args.kwarg]:
+            if a is not None:
+                self._skipped(a.annotation)
+        self.scope.append(node.name)
+        for d in [*node.args.defaults, *node.args.kw_defaults]:
+            if d is not None:
+                self.visit(d)
+        self.in_function += 1
+        self._body(node.body)
+        self.in_function -= 1
+        self.scope.pop()
+
+    visit_FunctionDef = _function
+    visit_AsyncFunctionDef = _function
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._skipped(*node.decorator_list)
+        self.scope.append(node.name)
+        saved, self.in_function = self.in_function, 0
+        self._body(node.body)
+        self.in_function = saved
+        self.scope.pop()
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self.visit(node.body)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self._skipped(node.annotation)
+        if node.value is not None:
+            self.visit(node.value)
+
+    def visit_If(self, node: ast.If) -> None:
+        if isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            return
+        self.visit(node.test)
+        self._body(node.body)
+        self._body(node.orelse)
+
+    def _blocks(self, node: ast.AST) -> None:
+        for name, value in ast.iter_fields(node):
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                self._body(value)
+            elif isinstance(value, list):
+                for v in value:
+                    if isinstance(v, ast.AST):
+                        self.visit(v)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
+
+    visit_For = visit_While = visit_With = visit_Try = visit_ExceptHandler = _blocks
+    visit_AsyncFor = visit_AsyncWith = _blocks
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
+        # the literal parts are changed as one; the expressions inside are mutated like any other
+        # (where their recorded position is unreliable, `mutants_of` drops the mutant)
+        self._add(node, repr("XX"), f"string {_short(node)} -> 'XX'")  # the whole string is the context
+        for value in node.values:
+            if isinstance(value, ast.FormattedValue):
+                self.visit(value.value)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        return
+
+    visit_ImportFrom = visit_Import
+
+    def visit_Return(self, node: ast.Return) -> None:
+        if node.value is not None and not (isinstance(node.value, ast.Constant) and node.value.value is None):
+            self._add(node, "return None", f"`{_short(node)}` -> `return None`")
+            self.visit(node.value)
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        for i, op in enumerate(node.ops):
+            for new_op in COMPARE_SWAPS.get(type(op), ()):
+                ops = list(node.ops)
+                ops[i] = new_op()
+                new = ast.Compare(left=node.left, ops=ops, comparators=node.comparators)
+                self._add(node, f"({ast.unparse(new)})", f"`{_short(node)}` -> `{_short(new)}`")
+        self.generic_visit(node)
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> None:
+        new = ast.BoolOp(op=ast.Or() if isinstance(node.op, ast.And) else ast.And(), values=node.values)
+        self._add(node, f"({ast.unparse(new)})", f"`{_short(node)}` -> `{_short(new)}`")
+        self.generic_visit(node)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> None:
+        if isinstance(node.op, ast.Not):
+            self._add(node, f"({ast.unparse(node.operand)})", f"`{_short(node)}` -> `{_short(node.operand)}`")
+        self.generic_visit(node)
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        new_op = BINOP_SWAPS.get(type(node.op))
+        if new_op is not None:
+            new = ast.BinOp(left=node.left, op=new_op(), right=node.right)
+            self._add(node, f"({ast.unparse(new)})", f"`{_short(node)}` -> `{_short(new)}`")
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        value = node.value
+        if isinstance(value, bool):
+            new: object = not value
+        elif isinstance(value, (int, float)):
+            new = value + 1
+        elif isinstance(value, str):
+            new = "XX" + value + "XX"
+        elif isinstance(value, bytes):
+            new = b"" if value else b"XX"
+        else:
+            return
+        self._add(node, f"({new!r})", f"constant {_short(node)} -> {new!r} in `{_context(node)}`")
+
+
+def _same(segment: str, node: ast.AST) -> bool:
+    """Does the source at `node`'s recorded position parse back to `node`?"""
+    try:
+        if isinstance(node, ast.stmt):  # an `elif` branch is an `If` starting at `elif`
+            text = segment[2:] if segment.startswith("elif") else segment
+            parsed: ast.AST = ast.parse(textwrap.dedent(" " * node.col_offset + text)).body[0]
+        else:
+            parsed = ast.parse("(" + segment + ")", mode="eval").body
+    except (SyntaxError, IndexError):
+        return False
+    return ast.dump(parsed) == ast.dump(node)
+
+
+def mutants_of(path: Path) -> list[Mutant]:
+    source = path.read_text(encoding="utf-8")
+    data = source.encode("utf-8")
+    starts = [0]
+    for line in data.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    tree = ast.parse(source)
+    for parent in ast.walk(tree):
+        for child in ast.iter_child_nodes(parent):
+            child.parent = parent  # type: ignore[attr-defined]
+    finder = _Finder()
+    finder.visit(tree)
+    rel = path.relative_to(REPO_ROOT).as_posix()
+    seen: dict[str, int] = {}
+    result = []
+    for node, replacement, scope, what in finder.found:
+        begin = starts[node.lineno - 1] + node.col_offset
+        end = starts[node.end_lineno - 1] + node.end_col_offset
+        if not _same(data[begin:end].decode("utf-8"), node):
+            continue  # a position Python got wrong (inside some f-strings): do not guess
+        mutated = (data[:begin] + replacement.encode("utf-8") + data[end:]).decode("utf-8")
+        try:
+            compile(mutated, rel, "exec")
+        except SyntaxError:
+            continue
+        key = f"{scope}: {what}"
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            key = f"{key} #{seen[key]}"
+        result.append(Mutant(rel, node.lineno, key, mutated))
+    return result
+
+
+# -- running them -------------------------------------------------------------------------------
+
+
+def _copy_tree(dest: Path) -> None:
+    for name in ("hud_sync_hook", "tests"):
+        shutil.copytree(REPO_ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
+    shutil.copy2(REPO_ROOT / "pyproject.toml", dest / "pyproject.toml")
+
+
+def _run_tests_forked(root: Path, tests: list[str], timeout: float) -> tuple[int | None, float]:
+    """Run pytest over `tests` in a forked child rooted at `root`; (exit code or None on timeout, s)."""
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 3
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.setpgid(0, 0)
+            os.chdir(root)
+            sys.path.insert(0, str(root))
+            sys.dont_write_bytecode = True
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            import pytest
+
+            code = int(pytest.main([*PYTEST_ARGS, *tests]))
+        finally:
+            os._exit(code)
+    deadline = started + timeout
+    finished = False
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                finished = True
+                return os.waitstatus_to_exitcode(status), time.monotonic() - started
+            if time.monotonic() > deadline:
+                return None, time.monotonic() - started
+            time.sleep(0.02)
+    finally:
+        if not finished:  # timed out or interrupted: the child and whatever it started go too
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _worker(args: tuple[str, list[str], list[Mutant], float, int]) -> list[tuple[str, str, float]]:
+    """Run `mutants` in a private copy; returns (key, status, seconds)."""
+    pattern, tests, mutants, timeout, index = args
+    signal.signal(signal.SIGTERM, _exit_on_signal)  # so that the `finally` clauses below run
+    for name in PRELOAD:
+        __import__(name)
+    root = Path(tempfile.mkdtemp(prefix=f"mutation-{index}-"))
+    out = []
+    try:
+        _copy_tree(root)
+        for m in mutants:
+            target = root / m.path
+            original = target.read_text(encoding="utf-8")
+            try:
+                target.write_text(m.source, encoding="utf-8")
+                code, seconds = _run_tests_forked(root, tests, timeout)
+            finally:
+                target.write_text(original, encoding="utf-8")
+            status = "timeout" if code is None else "survived" if code == 0 else "killed"
+            if code in (3, 4, 5):  # internal error, usage error, no tests: not a kill (2 is a failed collection)
+                status = f"error (pytest exit {code})"
+            out.append((m.key, status, seconds))
+            print(f"  {status:9} {m.path}:{m.line} {m.key}", flush=True)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return out
+
+
+def baseline(tests: list[str]) -> float:
+    """The unmutated tests must pass in a copy, and import the package from there; their time."""
+    root = Path(tempfile.mkdtemp(prefix="mutation-base-"))
+    try:
+        _copy_tree(root)
+        probe = subprocess.run(
+            [sys.executable, "-c", "import hud_sync_hook; print(hud_sync_hook.__file__)"],
+            cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True, text=True, check=True,
+        )
+        if not probe.stdout.strip().startswith(str(root)):
+            raise SystemExit(f"the package imports from {probe.stdout.strip()}, not the copy: is it installed non-editable?")
+        started = time.monotonic()
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", *PYTEST_ARGS, *tests], cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}, capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            raise SystemExit(f"the tests fail without any mutation:\n{result.stdout[-3000:]}")
+        return time.monotonic() - started
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def load_equivalents() -> dict[tuple[str, str], str]:
+    data = tomllib.loads(EQUIVALENT_FILE.read_text(encoding="utf-8")) if EQUIVALENT_FILE.exists() else {}
+    return {(e["module"], e["mutant"]): e["why"] for e in data.get("equivalent", [])}
+
+
+def expand(pattern: str) -> list[Path]:
+    return sorted(Path(p) for p in glob.glob(str(REPO_ROOT / pattern)) if not p.endswith("__init__.py") or Path(p).stat().st_size > 200)
+
+
+def _split_node(test: str) -> tuple[str, str]:
+    """'tests/x.py::test_y' -> ('tests/x.py', '::test_y'): a file glob and an optional pytest node."""
+    file, sep, node = test.partition("::")
+    return file, sep + node
+
+
+def run_module(pattern: str, tests: list[str], workers: int, equivalents: dict[tuple[str, str], str]) -> ModuleResult | None:
+    files = expand(pattern)
+    test_files = list(  # in the order given, so a module's own tests run first and most kills come quickly
+        dict.fromkeys(
+            str(Path(t).relative_to(REPO_ROOT)) + node for g in tests for file, node in [_split_node(g)] for t in sorted(glob.glob(str(REPO_ROOT / file)))
+        )
+    )
+    if not files or not test_files:
+        print(f"{pattern}: {'no such module' if not files else 'no tests'}, skipped")
+        return None
+    result = ModuleResult(pattern, test_files)
+    mutants = [m for f in files for m in mutants_of(f)]
+    todo = []
+    for m in mutants:
+        if (m.path, m.key) in equivalents:
+            result.outcomes.append(Outcome(m, "equivalent", 0.0))
+        else:
+            todo.append(m)
+    base = baseline(test_files)
+    timeout = max(30.0, 5 * base)
+    print(f"{pattern}: {len(mutants)} mutants ({len(mutants) - len(todo)} listed equivalent), tests {' '.join(test_files)} ({base:.1f} s unmutated)", flush=True)
+    chunks = [todo[i::workers] for i in range(workers)]
+    by_key = {m.key + "\0" + m.path: m for m in todo}
+    if workers == 1:
+        results = [_worker((pattern, test_files, chunks[0], timeout, 0))]
+    else:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.map(_worker, [(pattern, test_files, c, timeout, i) for i, c in enumerate(chunks)])
+    for chunk, res in zip(chunks, results):
+        for m, (key, status, seconds) in zip(chunk, res):
+            result.outcomes.append(Outcome(by_key[key + "\0" + m.path], status, seconds))
+    return result
+
+
+def report(results: list[ModuleResult], equivalents: dict[tuple[str, str], str]) -> str:
+    lines = [
+        "| module | mutants | killed | timed out | survived | equivalent | score |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        score = "n/a" if r.score is None else f"{100 * r.score:.1f} %"
+        errors = sum(1 for o in r.outcomes if o.status.startswith("error"))
+        survived = r.count("survived") + errors
+        lines.append(
+            f"| `{r.pattern}` | {len(r.outcomes)} | {r.count('killed')} | {r.count('timeout')} | {survived} | {r.count('equivalent')} | {score} |"
+        )
+    survivors = [o for r in results for o in r.outcomes if o.status not in ("killed", "timeout", "equivalent")]
+    survivors.sort(key=lambda o: (o.mutant.path, o.mutant.line, o.mutant.key))
+    if survivors:
+        lines += ["", "Survivors:", ""]
+        lines += [f"- `{o.mutant.path}:{o.mutant.line}` {o.mutant.key} ({o.status})" for o in survivors]
+    made = {(o.mutant.path, o.mutant.key) for r in results for o in r.outcomes}
+    covered = {str(p.relative_to(REPO_ROOT)) for r in results for p in expand(r.pattern)}
+    stale = [k for k in equivalents if k[0] in covered and k not in made]
+    if stale:
+        lines += ["", "Listed as equivalent but no longer made (update equivalent.toml):", ""]
+        lines += [f"- `{path}` {key}" for path, key in stale]
+    return "\n".join(lines)
+
+
+def record(text: str, label: str, seconds: float, workers: int) -> None:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "hud_sync_hook", "tests"], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
+    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    header = (
+        "# Mutation testing results\n\n"
+        "Written by `python benchmarks/mutation/run.py --record LABEL` (see its docstring). Newest run first.\n"
+        "Score: killed (or timed out) / (mutants - listed equivalent). Equivalent mutants and why they are\n"
+        "harmless: `equivalent.toml`.\n"
+    )
+    entry = (
+        f"\n## {now} — {label}\n\n"
+        f"- Code: commit {commit}{' with uncommitted changes' if dirty else ''}; {workers} worker(s), "
+        f"{seconds / 60:.1f} min on {os.cpu_count()} cores; Python {platform.python_version()}\n\n{text}\n"
+    )
+    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else header
+    head, sep, rest = old.partition("\n## ")
+    RESULTS.write_text(head.rstrip("\n") + "\n" + entry + (("\n## " + rest) if sep else ""), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--module", action="append", default=[], help="a name in a module path (plan, render, ...); repeatable; default all")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--list", action="store_true", help="list the mutants and stop")
+    parser.add_argument("--record", metavar="LABEL", help=f"write the table to {RESULTS.name}")
+    args = parser.parse_args(argv)
+    selected = {p: t for p, t in MODULES.items() if not args.module or any(name in p for name in args.module)}
+    equivalents = load_equivalents()
+    if args.list:
+        for pattern in selected:
+            for f in expand(pattern):
+                for m in mutants_of(f):
+                    flag = " [equivalent]" if (m.path, m.key) in equivalents else ""
+                    print(f"{m.path}:{m.line} {m.key}{flag}")
+        return 0
+    started = time.monotonic()
+    results = []
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        for pattern, tests in selected.items():
+            r = run_module(pattern, tests, max(1, args.workers), equivalents)
+            if r is not None:
+                results.append(r)
+    except (KeyboardInterrupt, SystemExit):
+        print("interrupted: nothing recorded (the working tree was never changed)", file=sys.stderr)
+        return 130
+    text = report(results, equivalents)
+    print(text)
+    if args.record:
+        record(text, args.record, time.monotonic() - started, args.workers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""A platform that trickles, never ends, or answers nonsense: the CLI and the hook stay bounded.
+
+Real servers on loopback (tests/helpers/attackers.py), the real CLI in a subprocess. Bounds are
+checked as bounds: the attackers would go on for minutes (or gigabytes) without them, and each
+command is given a generous limit it must finish within.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hud_sync_hook.errors import PlatformError
+from hud_sync_hook.platform import http as http_module
+from hud_sync_hook.platform.http import HttpPlatform
+from tests.helpers.attackers import endless_server, logging_server, trickle_server
+from tests.helpers.repo import REPO_ROOT, make_repo, run_cli
+from tests.helpers.secrets import HUD_API_KEY
+from tests.hooks.consumer import child_env, make_consumer, task, tasks_py
+
+TASKSET_ID = "3f2b8c1e-9d4a-4f6b-8c2d-1a2b3c4d5e6f"
+KEY = {"HUD_API_KEY": HUD_API_KEY}
+
+
+def project(tmp_path: Path) -> Path:
+    folder = tmp_path / "proj"
+    make_repo(folder, {"tasks.json": [task("one"), task("two")]})
+    return folder
+
+
+@pytest.mark.parametrize("in_headers", [False, True], ids=["body", "headers"])
+def test_timeout_bounds_a_whole_request_against_a_trickle(tmp_path: Path, in_headers: bool):
+    """One byte every 0.2 s for up to 120 s: `plan --timeout 2` gives up after about 2 s, one line."""
+    with trickle_server(interval=0.2, limit=600, in_headers=in_headers) as attacker:
+        ran = run_cli("plan", ".", TASKSET_ID, "--api-url", attacker.url, "--timeout", "2",
+                      cwd=project(tmp_path), env={**KEY, "HUD_SYNC_HOOK_MAX_ATTEMPTS": "1"}, timeout=60)
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    lines = ran.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no complete answer within 2 s" in lines[0], ran.stderr
+    assert "Traceback" not in ran.stderr
+
+
+def test_the_push_hook_is_bounded_by_its_timeout_against_a_trickle(tmp_path: Path):
+    consumer = make_consumer(tmp_path, {"tasks.py": tasks_py(task("alpha"))})
+    with trickle_server(interval=0.2, limit=600) as attacker:
+        hook = run_cli("install-hook", "--", "--taskset", "shop", "--api-url", attacker.url, "--timeout", "1",
+                       cwd=consumer.work, env=child_env())
+        assert hook.returncode == 0, hook.stderr
+        tip = consumer.commit({"tasks.py": tasks_py(task("alpha"), task("beta"))})
+        pushed = subprocess.run(["git", "push", "origin", "main"], cwd=consumer.work, env=child_env(KEY),
+                                capture_output=True, text=True, timeout=60)
+    output = pushed.stdout + pushed.stderr
+    assert pushed.returncode == 0, output
+    assert f"plan skipped for {tip[:12]}: cannot reach the HUD platform at {attacker.url}" in output
+    assert "no complete answer within 1 s" in output
+
+
+def _peak_rss_mb(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run the CLI as a child of a small Python that reports the child's peak memory (MB)."""
+    probe = (
+        "import resource, subprocess, sys\n"
+        "ran = subprocess.run([sys.executable, '-m', 'hud_sync_hook', *sys.argv[1:]], capture_output=True, text=True)\n"
+        "sys.stdout.write(ran.stdout); sys.stderr.write(ran.stderr)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
+        "sys.exit(ran.returncode)\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", probe, *args], cwd=cwd, capture_output=True, text=True, timeout=120,
+                         env=child_env({**KEY, "PYTHONPATH": str(REPO_ROOT)}))
+    *out, peak = ran.stdout.strip().splitlines()
+    ran.stdout = "\n".join(out)
+    return ran, float(peak)
+
+
+@pytest.mark.parametrize("kind, argument, message", [
+    ("string", TASKSET_ID, "larger than 16,777,216 characters in one value"),
+    ("plain", "shop", "larger than 16,777,216 bytes"),
+])
+def test_an_endless_answer_is_refused_with_one_line_and_bounded_memory(tmp_path: Path, kind: str, argument: str, message: str):
+    with endless_server(kind) as attacker:
+        ran, peak = _peak_rss_mb(["plan", ".", argument, "--api-url", attacker.url], project(tmp_path))
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    (line,) = ran.stderr.strip().splitlines()
+    assert message in line and "refusing it" in line, line
+    assert peak < 400, f"peak memory {peak:.0f} MB"
+
+
+def test_endless_records_stop_at_the_task_cap(monkeypatch: pytest.MonkeyPatch):
+    """The cap on tasks in one answer (2,000,000 by default), here lowered to keep the test short."""
+    monkeypatch.setattr(http_module, "MAX_TASKS", 20_000)
+    with endless_server("records") as attacker, HttpPlatform(attacker.url, HUD_API_KEY, max_attempts=1) as platform:
+        with pytest.raises(PlatformError, match="larger than 20,000 tasks"):
+            platform.fetch_tasks(TASKSET_ID, keep=lambda record: record["slug"])
+
+
+def test_a_total_byte_cap_refuses_a_long_answer_before_it_is_whole(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(http_module, "MAX_TASKS_ANSWER_BYTES", 5_000_000)
+    with endless_server("records") as attacker, HttpPlatform(attacker.url, HUD_API_KEY, max_attempts=1) as platform:
+        with pytest.raises(PlatformError, match="larger than 5,000,000 bytes"):
+            platform.fetch_tasks(TASKSET_ID, keep=lambda record: None)
+
+
+def test_a_declared_oversized_answer_is_refused_unread():
+    body = {"detail": "x" * (17 * 1024 * 1024)}
+    with logging_server("127.0.0.1", status=200, body=body) as attacker, \
+            HttpPlatform(attacker.url, HUD_API_KEY, max_attempts=1) as platform:
+        with pytest.raises(PlatformError, match="larger than 16,777,216 bytes"):
+            platform.find_taskset("shop")

@@ -105,7 +105,8 @@ def remote_record(task: dict[str, Any], i: int) -> dict[str, Any]:
     if "validation" in task:
         record["validation"] = task["validation"]
     if "columns" in task:
-        record["column_values"] = task["columns"]
+        # As a correct upload stores them: the SDK's model types number columns as floats.
+        record["column_values"] = {**task["columns"], "score": float(task["columns"]["score"])}
     return record
 
 

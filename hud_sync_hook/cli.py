@@ -70,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from hud_sync_hook.errors import HudSyncError
 
     try:
+        from hud_sync_hook.commands._common import check_numbers
+
+        check_numbers(args)
         return int(_load(args.command).run(args) or 0)
     except HudSyncError as err:
         from hud_sync_hook.output import error

@@ -29,8 +29,18 @@ class ProjectConfig:
 
     @property
     def taskset_id(self) -> str | None:
+        """The stored taskset id; None when there is none, or it is not a UUID (see `taskset_id_problem`)."""
         value = self.data.get("tasksetId")
-        return value if isinstance(value, str) and value else None
+        return value if isinstance(value, str) and is_uuid(value) else None
+
+    @property
+    def taskset_id_problem(self) -> str | None:
+        """Why the stored tasksetId cannot be used; reported only when a command needs it, so a
+        bad id never blocks an offline command."""
+        value = self.data.get("tasksetId")
+        if value is None or (isinstance(value, str) and is_uuid(value)):
+            return None
+        return f"tasksetId {value!r} is not a taskset id (a UUID); remove the key or pass a taskset name"
 
     @property
     def registry_id(self) -> str | None:
@@ -125,6 +135,10 @@ def _shown(path: Path) -> str:
     try:
         # The folder resolved, the name kept: a link shows as itself, not as what it points at.
         return (path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, RuntimeError, OSError):
+        pass
+    try:  # a `.hud` folder that links elsewhere: shown where it is, too
+        return Path(os.path.abspath(path)).relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return str(path)
 
@@ -158,12 +172,6 @@ def read_config_file(path: Path, root: Path | None = None) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict):
         raise ConfigError("must hold a JSON object like {\"tasksetId\": \"...\"}; fix it or delete it", file=shown)
-    taskset_id = data.get("tasksetId")
-    if taskset_id is not None and not (isinstance(taskset_id, str) and is_uuid(taskset_id)):
-        raise ConfigError(
-            f"tasksetId {taskset_id!r} is not a taskset id (a UUID); remove the key or pass a taskset name",
-            file=shown,
-        )
     for key in ("registryId", "registryName", "tasksetName"):
         value = data.get(key)
         if value is not None and not isinstance(value, str):

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import re
 import sys
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
+from hud_sync_hook.inert import text as inert_text
 from hud_sync_hook.model import TaskSpec, canonical_json, remote_signature, remote_slug, short_scenario, signature_digest
 
 # Fields in the order a reviewer reads them; the keyed ones are compared key by key.
@@ -198,31 +198,12 @@ def task_changes(task: TaskSpec, remote: RemoteTask | None) -> list[Change]:
 
 # -- showing a change ---------------------------------------------------------------------------
 
-# Characters that could move the cursor, hide text or reorder it on a terminal or in a log:
-# control characters (C0, DEL, C1), format characters (bidirectional overrides, zero-width
-# joiners, BOM) and line/paragraph separators. JSON already escapes C0; these are escaped too.
-_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
-_NEEDS_CHECK = re.compile(r"[^\x20-\x7e]")
-
-
-def inert(text: str) -> str:
-    """Text that shows as it is: every control, format or separator character as `\\uXXXX`."""
-
-    def escape(match: re.Match[str]) -> str:
-        char = match.group(0)
-        if unicodedata.category(char) not in _UNSAFE_CATEGORIES:
-            return char
-        code = ord(char)
-        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
-
-    return _NEEDS_CHECK.sub(escape, text)
-
-
 def show_value(value: Any) -> str:
-    """A value as one line of JSON, inert."""
+    """A value as one line of JSON, inert: JSON escapes C0 controls, `inert.text` the rest (DEL,
+    C1, separators, bidirectional overrides)."""
     if value is ABSENT:
         return ""
-    return inert(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
+    return inert_text(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")

@@ -14,6 +14,11 @@ def register_secret(value: str | None) -> None:
         _SECRETS.add(value)
 
 
+def registered_secrets() -> frozenset[str]:
+    """The secrets registered so far (for scrubbing a child's environment; never printed)."""
+    return frozenset(_SECRETS)
+
+
 def mask(text: str) -> str:
     for secret in _SECRETS:
         if secret in text:
@@ -22,7 +27,10 @@ def mask(text: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(mask(text).splitlines()) if "\n" in text else mask(text)
+    """One printed line: secrets masked, control characters escaped, no workflow command."""
+    from hud_sync_hook.inert import line
+
+    return line(mask(text))
 
 
 def error(message: str) -> None:
@@ -34,7 +42,8 @@ def warning(message: str) -> None:
 
 
 def info(message: str = "", *, file=None) -> None:
-    print(mask(message), file=file or sys.stdout)
+    """A line for the terminal; what it quotes from a repository or a platform is made inert."""
+    print(_one_line(message), file=file or sys.stdout)
 
 
 def is_interactive() -> bool:

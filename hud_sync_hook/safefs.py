@@ -33,7 +33,16 @@ class UnsafePath(HudSyncError):
     def __init__(self, reason: str, path: Path | str, fix: str) -> None:
         self.reason = reason
         self.fix = fix
-        super().__init__(f"{reason}; {fix}", file=str(path))
+        super().__init__(f"{reason}; {fix}", file=shown(path))
+
+
+def shown(path: Path | str) -> str:
+    """`path` for messages: relative to the working folder when inside it (links not followed)."""
+    absolute = os.path.abspath(path)
+    try:
+        return Path(absolute).relative_to(os.getcwd()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def kind(mode: int) -> str:

@@ -114,6 +114,10 @@ def choose_taskset(taskset_arg: str | None, id_flag: str | None, config: Project
     elif stored:
         name = config.data.get("tasksetName")
         return TasksetRef(name=name if isinstance(name, str) else None, id=stored)
+    elif config.taskset_id_problem:
+        from hud_sync_hook.errors import ConfigError
+
+        raise ConfigError(config.taskset_id_problem, file=config.shown())
     else:
         raise HudSyncError(
             "no taskset given: pass a taskset name (e.g. `hud-sync-hook plan my-taskset .`) "
@@ -280,8 +284,8 @@ def apply_plan(
 
 def remember_taskset(local: LocalTasks, taskset_id: str | None, name: str | None) -> bool:
     """Store the taskset in `.hud/config.json` after an upload; True when the file changed."""
-    if not taskset_id:
-        return False
+    if not taskset_id or not is_uuid(taskset_id):
+        return False  # never store an id that was not checked
     config = local.config
     if config.taskset_id == taskset_id and config.data.get("tasksetName") == name:
         return False

@@ -9,7 +9,7 @@ A case is a folder: the files of a small project plus `case.json`:
      "file": "tasks.json", "line": 3,    the place the message must name (file:line, or the file
                                          and "(line N)" for a Python file that could not be imported)
      "env": {"HUD_API_KEY": null},       environment changes (null removes a variable)
-     "setup": {"symlinks": {"tasks.json": "{outside}/tasks.json"}, "chmod": {"f": 0}},
+     "setup": {"symlinks": {"tasks.json": "{outside}/tasks.json"}, "chmod": {"f": 0}, "fifos": ["f"]},
      "generate": {"path": ..., "repeat": [[text, times], ...]}  or
                  {"path": ..., "task_rows": N, "row_bytes": B, "tail": text},   (made at test time)
      "must_not_exist": ["pwned"],        files that must not appear (code that must not run)
@@ -90,6 +90,9 @@ def _prepare(case: str, tmp_path: Path) -> tuple[Path, Path, dict]:
         link = project / name
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(target.replace("{outside}", str(outside)))
+    for name in setup.get("fifos", []):
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(project / name)
     if "generate" in spec:
         _generate(project / spec["generate"]["path"], spec["generate"])
     for name, mode in setup.get("chmod", {}).items():
@@ -119,6 +122,8 @@ def test_bad_input(case: str, server, tmp_path: Path):
     assert result.returncode == spec["exit"], about
     assert spec["message"] in shown, about
     assert "Traceback" not in output and "internal error" not in output, about
+    # Nothing a repository holds can make a line a CI runner takes for a workflow command.
+    assert not [line for line in output.splitlines() if line.lstrip().startswith("::") or "##[" in line], about
     if "file" in spec:
         if "line" in spec:
             line = spec["line"]

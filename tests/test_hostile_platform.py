@@ -36,7 +36,7 @@ def project(tmp_path: Path) -> Path:
 def test_timeout_bounds_a_whole_request_against_a_trickle(tmp_path: Path, in_headers: bool):
     """One byte every 0.2 s for up to 120 s: `plan --timeout 2` gives up after about 2 s, one line."""
     with trickle_server(interval=0.2, limit=600, in_headers=in_headers) as attacker:
-        ran = run_cli("plan", ".", TASKSET_ID, "--api-url", attacker.url, "--timeout", "2",
+        ran = run_cli("plan", TASKSET_ID, ".", "--api-url", attacker.url, "--timeout", "2",
                       cwd=project(tmp_path), env={**KEY, "HUD_SYNC_HOOK_MAX_ATTEMPTS": "1"}, timeout=60)
     assert ran.returncode == 1, ran.stdout + ran.stderr
     lines = ran.stderr.strip().splitlines()
@@ -81,7 +81,7 @@ def _peak_rss_mb(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProces
 ])
 def test_an_endless_answer_is_refused_with_one_line_and_bounded_memory(tmp_path: Path, kind: str, argument: str, message: str):
     with endless_server(kind) as attacker:
-        ran, peak = _peak_rss_mb(["plan", ".", argument, "--api-url", attacker.url], project(tmp_path))
+        ran, peak = _peak_rss_mb(["plan", argument, ".", "--api-url", attacker.url], project(tmp_path))
     assert ran.returncode == 1, ran.stdout + ran.stderr
     (line,) = ran.stderr.strip().splitlines()
     assert message in line and "refusing it" in line, line
@@ -109,3 +109,42 @@ def test_a_declared_oversized_answer_is_refused_unread():
             HttpPlatform(attacker.url, HUD_API_KEY, max_attempts=1) as platform:
         with pytest.raises(PlatformError, match="larger than 16,777,216 bytes"):
             platform.find_taskset("shop")
+
+
+@pytest.mark.parametrize("answer, message", [
+    ({"error": "quota exceeded", "evalset_id": TASKSET_ID},
+     "the platform answered the upload with an error: quota exceeded"),
+    ({"tasks_created": 0, "tasks_updated": 0, "evalset_id": TASKSET_ID},
+     "the platform's upload answer does not add up: 0 created and 0 updated for 2 task(s) sent"),
+    ({"tasks_created": 2, "tasks_updated": 0, "evalset_id": "\x1b[31m../../evil"},
+     "names the taskset '\\x1b[31m../../evil', which is not a taskset id (a UUID); not storing it"),
+    ({"tasks_created": "2", "tasks_updated": 0, "evalset_id": TASKSET_ID},
+     "expected an object with 'tasks_created', 'tasks_updated' (counts) and 'evalset_id'"),
+])
+def test_an_upload_answer_is_checked_before_it_is_believed_or_stored(tmp_path: Path, answer: dict, message: str):
+    folder = project(tmp_path)
+    with logging_server("127.0.0.1", routes={"POST /tasks/upload": (200, answer)}) as attacker:
+        ran = run_cli("apply", "shop", ".", "--api-url", attacker.url, "--yes", cwd=folder,
+                      env={**KEY, "HUD_SYNC_HOOK_MAX_ATTEMPTS": "1"})
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert message in ran.stderr and "Uploaded" not in ran.stdout
+    (line,) = [line for line in ran.stderr.splitlines() if line.startswith("hud-sync-hook: error:")]
+    assert "0 of 2 task(s) landed" in line
+    assert not (folder / ".hud" / "config.json").exists()
+
+
+def test_a_bad_stored_id_never_blocks_offline_commands(tmp_path: Path):
+    folder = project(tmp_path)
+    (folder / ".hud").mkdir()
+    (folder / ".hud" / "config.json").write_text(json.dumps({"tasksetId": "\x1b[2Jnot-an-id"}))
+    ran = run_cli("validate", ".", cwd=folder)
+    assert ran.returncode == 0 and "2 task(s) valid" in ran.stdout, ran.stderr
+    ran = run_cli("plan", "--api-url", "local", cwd=folder)
+    assert ran.returncode == 1
+    assert ran.stderr.strip() == (
+        "hud-sync-hook: error: .hud/config.json: tasksetId '\\x1b[2Jnot-an-id' is not a taskset id (a UUID); "
+        "remove the key or pass a taskset name"
+    )
+    ran = run_cli("apply", "shop", ".", "--api-url", "local", "--yes", cwd=folder)  # a name given: the id is replaced
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads((folder / ".hud" / "config.json").read_text())["tasksetName"] == "shop"

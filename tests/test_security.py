@@ -325,7 +325,8 @@ def test_retry_settings_from_the_environment_are_checked():
         "max_attempts": 2, "backoff_base": 0.01,
     }
     for name, value in (("HUD_SYNC_HOOK_MAX_ATTEMPTS", "0"), ("HUD_SYNC_HOOK_MAX_ATTEMPTS", "two"),
-                        ("HUD_SYNC_HOOK_BACKOFF_SECONDS", "-1"), ("HUD_SYNC_HOOK_MAX_RETRY_SECONDS", "nan")):
+                        ("HUD_SYNC_HOOK_BACKOFF_SECONDS", "-1"), ("HUD_SYNC_HOOK_MAX_RETRY_SECONDS", "nan"),
+                        ("HUD_SYNC_HOOK_MAX_RETRY_SECONDS", "inf"), ("HUD_SYNC_HOOK_MAX_ATTEMPTS", "1000000")):
         with pytest.raises(HudSyncError, match=name):
             retry_options_from_env({name: value})
 

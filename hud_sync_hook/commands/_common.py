@@ -145,6 +145,37 @@ def add_api_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="HTTP timeout per request")
 
 
+# Every number a user (or a repository's settings) can give, and its range: name -> (low, high);
+# the low end is excluded for seconds (0 s would give up at once), included for counts.
+MAX_TIMEOUT_SECONDS = 3600.0
+MAX_IMPORT_SECONDS = 86400.0
+NUMBER_RANGES: dict[str, tuple[str, float, float]] = {
+    "timeout": ("--timeout", 0.0, MAX_TIMEOUT_SECONDS),
+    "import_timeout": ("--import-timeout", 0.0, MAX_IMPORT_SECONDS),
+    "batch_size": ("--batch-size", 1, 10_000),
+    "port": ("--port", 0, 65_535),
+    "latency_ms": ("--latency-ms", 0, 600_000),
+    "max_body_bytes": ("--max-body-bytes", 1, 4 * 1024**3),
+}
+
+
+def check_number(name: str, value: object, low: float, high: float, *, seconds: bool) -> None:
+    """One line when `value` is not a finite number in range (NaN and infinities included)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+    ok = ok and (low < value if seconds else low <= value) and value <= high  # type: ignore[operator]
+    if not ok:
+        what = f"a number of seconds above {low:g}" if seconds else f"a whole number from {low:g}"
+        raise HudSyncError(f"{name} must be {what} and at most {high:g}, got {value!r}")
+
+
+def check_numbers(args: argparse.Namespace) -> None:
+    """Range-check every numeric flag the command has (those left unset are skipped)."""
+    for attribute, (name, low, high) in NUMBER_RANGES.items():
+        value = getattr(args, attribute, None)
+        if value is not None:
+            check_number(name, value, low, high, seconds=isinstance(low, float))
+
+
 def api_url(args: argparse.Namespace) -> str:
     return args.api_url or os.environ.get("HUD_API_URL") or DEFAULT_API_URL
 
@@ -187,17 +218,21 @@ def _is_loopback_url(url: str) -> bool:
 
 
 def write_out(path: str, text: str) -> None:
+    from hud_sync_hook import safefs
+
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        safefs.write_text(path, text)  # atomic, and never through a link
     except OSError as err:
         raise HudSyncError(f"cannot write the plan: {err.strerror}; check the path", file=path) from None
 
 
 def print_problems(problems, skipped=()) -> None:
+    from hud_sync_hook import inert
+
     for problem in problems:
-        print(f"{problem}", file=sys.stderr)
+        print(output.mask(inert.line(problem)), file=sys.stderr)
     for item in skipped:
-        print(f"Skipped: {item}", file=sys.stderr)
+        print(output.mask(inert.line(f"Skipped: {item}")), file=sys.stderr)
 
 
 class Progress:

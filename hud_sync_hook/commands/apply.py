@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         if outcome.taskset_id:
             try:
                 if remember_taskset(local, outcome.taskset_id, plan.taskset_name):
-                    print(f"Stored tasksetId {outcome.taskset_id} in {local.config.shown()}")
+                    output.info(f"Stored tasksetId {outcome.taskset_id} in {local.config.shown()}")
             except HudSyncError as err:
                 output.warning(f"uploaded, but could not store the taskset id: {err}")
         if outcome.error is not None:
@@ -74,9 +74,9 @@ def run(args: argparse.Namespace) -> int:
             detail = outcome.error.detail
             if detail and "\n" in detail:
                 for line in detail.splitlines():
-                    print(f"  {line}", file=sys.stderr)
+                    output.info(f"  {line}", file=sys.stderr)
             return 1
-        print(
+        output.info(
             f"Uploaded {outcome.tasks_sent} task(s) to '{plan.taskset_name}' in {outcome.batches_done} batch(es): "
             f"{outcome.created} created, {outcome.updated} updated"
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -20,34 +21,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def write_tasks(records: list[dict[str, Any]], out: Path) -> None:
+    """Render the records, then write them atomically, never through a link."""
+    from hud_sync_hook import safefs
+
+    handle = io.StringIO(newline="")
+    _render(records, out, handle)
+    safefs.write_text(out, handle.getvalue())
+
+
+def _render(records: list[dict[str, Any]], out: Path, handle: io.StringIO) -> None:
     suffix = out.suffix.lower()
     if suffix == ".json":
-        out.write_text(json.dumps(records, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        handle.write(json.dumps(records, indent=2, ensure_ascii=False, default=str) + "\n")
     elif suffix == ".jsonl":
-        with out.open("w", encoding="utf-8") as handle:
-            for record in records:
-                handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
     elif suffix == ".csv":
+        from hud_sync_hook.inert import csv_cell
+
         arg_keys = sorted({k for r in records if isinstance(r.get("args"), dict) for k in r["args"]})
         col_keys = sorted({k for r in records if isinstance(r.get("column_values"), dict) for k in r["column_values"]})
         fields = ["slug", "scenario", "env", *[f"arg:{k}" for k in arg_keys], *[f"col:{k}" for k in col_keys]]
-        with out.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
-            writer.writeheader()
-            for record in records:
-                env = record.get("env")
-                row: dict[str, Any] = {
-                    "slug": record.get("slug") or record.get("external_id") or "",
-                    "scenario": record.get("scenario") or "",
-                    "env": env.get("name", "") if isinstance(env, dict) else "",
-                }
-                for source_key, prefix, keys in (("args", "arg:", arg_keys), ("column_values", "col:", col_keys)):
-                    values = record.get(source_key)
-                    if isinstance(values, dict):
-                        for key in keys:
-                            value = values.get(key)
-                            row[prefix + key] = json.dumps(value) if isinstance(value, (dict, list)) else value
-                writer.writerow(row)
+        writer = csv.writer(handle)
+        writer.writerow([csv_cell(name) for name in fields])
+        for record in records:
+            env = record.get("env")
+            row: dict[str, Any] = {
+                "slug": record.get("slug") or record.get("external_id") or "",
+                "scenario": record.get("scenario") or "",
+                "env": env.get("name", "") if isinstance(env, dict) else "",
+            }
+            for source_key, prefix, keys in (("args", "arg:", arg_keys), ("column_values", "col:", col_keys)):
+                values = record.get(source_key)
+                if isinstance(values, dict):
+                    for key in keys:
+                        value = values.get(key)
+                        row[prefix + key] = json.dumps(value) if isinstance(value, (dict, list)) else value
+            # A cell a spreadsheet would run as a formula is written as text (OWASP's advice).
+            writer.writerow([csv_cell(row.get(name, "")) for name in fields])
     else:
         raise HudSyncError(f"unsupported export format '{suffix or out.name}'; use .json, .jsonl or .csv", file=str(out))
 
@@ -77,5 +88,7 @@ def run(args: argparse.Namespace) -> int:
         write_tasks(records, out)
     except OSError as err:
         raise HudSyncError(f"cannot write: {err.strerror}", file=args.out) from None
-    print(f"Exported {len(records)} task(s) from '{name or ref.name or taskset_id}' to {out}")
+    from hud_sync_hook import output
+
+    output.info(f"Exported {len(records)} task(s) from '{name or ref.name or taskset_id}' to {out}")
     return 0

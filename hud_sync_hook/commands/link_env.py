@@ -48,5 +48,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         platform.close()
     save_config(config, {"registryId": env["id"], "registryName": env.get("name")})
-    print(f"Linked environment '{env.get('name')}' ({env['id']}) in {config.shown()}")
+    from hud_sync_hook import output
+
+    output.info(f"Linked environment '{env.get('name')}' ({env['id']}) in {config.shown()}")
     return 0

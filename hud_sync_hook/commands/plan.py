@@ -66,17 +66,21 @@ def prepare(args: argparse.Namespace) -> Planned | int:
 
 
 def show(plan, args: argparse.Namespace) -> None:
+    from hud_sync_hook import inert
     from hud_sync_hook.render import render, render_pieces
 
     if args.out:
-        write_out(args.out, render(plan, args.format))
+        text = render(plan, args.format)
+        write_out(args.out, text if args.format == "json" else inert.lines(text))
     color = args.format == "text" and output.wants_color(sys.stdout)
     # Written as it is made: a JSON plan of 100,000 updates is never one string in memory. A piece
     # is never cut, so a secret inside one JSON string is masked as in the whole text.
     pending: list[str] = []
     size = 0
     for piece in render_pieces(plan, args.format, color=color):
-        pending.append(piece)
+        # No line of the text or Markdown can be taken for a workflow command (the text plan's
+        # lines are already inert, colours included; the JSON plan's strings are escaped).
+        pending.append(inert.lines(piece) if args.format == "markdown" else piece)
         size += len(piece)
         if size >= 1 << 16:
             sys.stdout.write(output.mask("".join(pending)))

@@ -193,11 +193,11 @@ def settings_from(args: argparse.Namespace, section: dict[str, Any]) -> Settings
             raise wrong("applyOnBranch", "a branch name or a list of them")
     timeout = args.timeout
     if timeout is None:
+        from hud_sync_hook.commands._common import MAX_TIMEOUT_SECONDS
+
         timeout = section.get("timeout", DEFAULT_TIMEOUT)
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-            raise wrong("timeout", "a number of seconds above 0")
-    elif not timeout > 0:
-        raise HudSyncError(f"--timeout must be more than 0 seconds, got {timeout:g}")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT_SECONDS:
+            raise wrong("timeout", f"a number of seconds above 0 and at most {MAX_TIMEOUT_SECONDS:g}")
     api_url = args.api_url or os.environ.get("HUD_API_URL")
     from_repository = not api_url and section.get("apiUrl") is not None
     if from_repository:
@@ -338,7 +338,7 @@ def plan_commit(check: Check, args: argparse.Namespace, root) -> int:
         except HudSyncError as err:  # a URL or key the platform client refuses: the plan, not the push, stops
             reason = str(err)
     if platform is None:
-        print(f"{PREFIX} plan skipped for {short}: {output.mask(reason)}{uploading}")
+        output.info(f"{PREFIX} plan skipped for {short}: {reason}{uploading}")
         return 0
     try:
         try:
@@ -347,7 +347,7 @@ def plan_commit(check: Check, args: argparse.Namespace, root) -> int:
             if warning:
                 plan.notes.append(warning)
         except HudSyncError as err:
-            print(f"{PREFIX} plan skipped for {short}: {output.mask(str(err))}{uploading}")
+            output.info(f"{PREFIX} plan skipped for {short}: {err}{uploading}")
             return 0
         print(f"{PREFIX} plan for {short} ({check.names}), what merging it will do to the taskset:")
         show(plan, args)
@@ -374,7 +374,7 @@ def upload(platform, plan, check: Check, branches: list[str]) -> int:
             "push refused: fix the cause and push again (uploads are idempotent)"
         )
         return 1
-    print(
+    output.info(
         f"{PREFIX} uploaded {outcome.tasks_sent} task(s) to '{plan.taskset_name}' for the push to {where}: "
         f"{outcome.created} created, {outcome.updated} updated"
     )

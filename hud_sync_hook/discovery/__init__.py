@@ -237,8 +237,14 @@ def _root_kind(root: Path) -> str:
 
 
 def _read_data_file(path: Path, base: Path, result: Discovery, root: Path | None = None) -> None:
+    from hud_sync_hook import safefs
     from hud_sync_hook.discovery.files import read_task_file
 
+    if safefs.is_loop(path):
+        shown = _link_path(path, base)
+        result.files.append(shown)
+        result.problems.append(Problem(Location(shown), "is a link loop", "point the link at a file, or replace it with one"))
+        return
     if root is not None and (path.is_symlink() or path.exists()) and outside(path, root):
         shown = _link_path(path, base)
         result.files.append(shown)

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
 
+from hud_sync_hook import safefs
 from hud_sync_hook.model import Location, Problem, TaskSpec, describe_type
 from hud_sync_hook.task_row import read_row
 from hud_sync_hook.validate import compact_if_valid
@@ -27,13 +28,15 @@ def read_task_file(path: Path, shown: str) -> tuple[list[TaskSpec], list[Problem
         if suffix == ".jsonl":
             # Line by line, each task made compact as it is read, so that a large file is never
             # held whole, nor as one decoded string, nor as parsed values.
-            with path.open("rb") as handle:
+            with safefs.open_regular(path) as handle:
                 try:
                     _collect(_jsonl_rows(_text_lines(handle), shown, problems), shown, tasks, problems)
                 except UnicodeDecodeError:
-                    raw = path.read_bytes()  # reported below, as for the other formats
+                    raw = safefs.read_bytes(path)  # reported below, as for the other formats
         else:
-            raw = path.read_bytes()
+            raw = safefs.read_bytes(path)
+    except safefs.UnsafePath as err:
+        return [], [Problem(Location(shown), err.reason, err.fix)]
     except IsADirectoryError:
         return [], [Problem(Location(shown), "is a folder, not a task file", "rename or remove it")]
     except OSError as err:

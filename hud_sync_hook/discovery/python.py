@@ -11,8 +11,8 @@ import json
 import os
 import subprocess
 import sys
+import signal
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,73 @@ def _shown(target: dict[str, str], base: Path) -> str:
     return display_path(path, base)
 
 
+# How long the tool waits beyond --import-timeout: for a child that has exited while something it
+# started still holds the pipe, and for a killed child to be reaped.
+GRACE_SECONDS = 1.0
+# Variables a task file must never see: the HUD key (and the action's inputs that carry secrets).
+SECRET_VARIABLES = ("HUD_API_KEY", "INPUT_HUD-API-KEY", "INPUT_HUD_API_KEY", "INPUT_GITHUB-TOKEN",
+                    "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN")
+
+
+def child_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for code from the repository: without the HUD key, nor any variable holding a
+    secret the tool has read (from `.env` files too)."""
+    from hud_sync_hook import output
+
+    env = dict(os.environ if environ is None else environ)
+    secrets = set(output.registered_secrets())
+    for name in SECRET_VARIABLES:
+        value = env.pop(name, None)
+        if value and len(value.strip()) >= 4:
+            secrets.add(value.strip())  # and every copy of it under another name
+    for name in [n for n, value in env.items() if any(secret in value for secret in secrets)]:
+        del env[name]
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL the child's whole process group (the child and whatever it started that stayed in it)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
+
+
+def _pipe_still_open(read_fd: int) -> bool:
+    """Whether some process still holds the write end of the child's pipe (no end of file yet)."""
+    import select
+
+    try:
+        readable, _, _ = select.select([read_fd], [], [], 0)
+        return not readable or os.read(read_fd, 1 << 16) != b""
+    except OSError:
+        return False
+
+
+def _kill_pipe_holders(read_fd: int) -> None:
+    """Kill processes that still hold the child's pipe after it is gone: code that left its session
+    (a double-forked daemon) but kept the pipe open. Linux only (it reads /proc); elsewhere a no-op."""
+    try:
+        inode = os.fstat(read_fd).st_ino
+        pids = [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
+    except OSError:
+        return
+    wanted = f"pipe:[{inode}]"
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == wanted:
+                    os.kill(int(pid), signal.SIGKILL)
+                    break
+            except OSError:
+                continue
+
+
 def _run_child(
     targets: list[dict[str, str]],
     project_root: Path | None,
@@ -61,56 +128,43 @@ def _run_child(
     base: Path,
     result: Discovery,
 ) -> int:
-    """Run one child over `targets`; returns how many targets it finished (or gave up on)."""
+    """Run one child over `targets`; returns how many targets it finished (or gave up on).
+
+    The child runs in its own session; each target may take `timeout` seconds, and the tool waits
+    at most `GRACE_SECONDS` more. Then the child's whole process group is killed, and so is anything
+    still holding its pipe, whatever the code it imported did to `os._exit` or to the pipe.
+    """
     request = {
         "targets": targets,
         "project_root": str(project_root) if project_root else None,
     }
-    env = dict(os.environ)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
     with tempfile.TemporaryFile() as stderr_file:
         proc = subprocess.Popen(
             [sys.executable, "-m", "hud_sync_hook.discovery._child"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr_file,
-            env=env,
+            env=child_environment(),
             cwd=str(base),
+            start_new_session=True,
         )
         assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(json.dumps(request).encode())
-        proc.stdin.close()
-
-        lines: list[bytes] = []
-        progress = threading.Event()
-
-        def reader() -> None:
-            assert proc.stdout is not None
-            for raw in proc.stdout:
-                lines.append(raw)
-                progress.set()
-
-        thread = threading.Thread(target=reader, daemon=True)
-        thread.start()
-        finished = 0
-        deadline = time.monotonic() + timeout
-        timed_out = False
-        while True:
-            if not thread.is_alive():
-                break
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                timed_out = True
-                proc.kill()
-                break
-            if progress.wait(min(remaining, 0.5)):
-                progress.clear()
-                new_finished = sum(1 for raw in lines if raw.startswith(b'{"done"'))
-                if new_finished != finished:
-                    finished = new_finished
-                    deadline = time.monotonic() + timeout
-        thread.join(5)
-        proc.wait()
+        try:
+            proc.stdin.write(json.dumps(request).encode())
+            proc.stdin.close()
+        except OSError:  # the child is already gone; what it said is read below
+            pass
+        read_fd = proc.stdout.fileno()
+        lines, timed_out = _read_results(proc, read_fd, len(targets), timeout)
+        _kill_group(proc)
+        if proc.poll() is None:
+            try:
+                proc.wait(GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass
+        if _pipe_still_open(read_fd):
+            _kill_pipe_holders(read_fd)
+        proc.stdout.close()
         stderr_file.seek(0, os.SEEK_END)
         size = stderr_file.tell()
         stderr_file.seek(max(0, size - STDERR_TAIL))
@@ -168,3 +222,42 @@ def _collect(record: dict[str, Any], target: dict[str, str], base: Path, result:
                     "convert it to a string, number, list or object",
                 )
             )
+
+
+def _read_results(proc: subprocess.Popen, read_fd: int, expected: int, timeout: float) -> tuple[list[bytes], bool]:
+    """The child's result lines, read until all `expected` arrived, the pipe closed, the child has been
+    gone for `GRACE_SECONDS`, or a target ran past `timeout`; and whether it timed out."""
+    import selectors
+
+    lines: list[bytes] = []
+    pending = b""
+    done = 0
+    deadline = time.monotonic() + timeout
+    exited_at: float | None = None
+    with selectors.DefaultSelector() as selector:
+        selector.register(read_fd, selectors.EVENT_READ)
+        while done < expected:
+            now = time.monotonic()
+            if now >= deadline:
+                return lines, True
+            if selector.select(min(0.2, deadline - now)):
+                chunk = os.read(read_fd, 1 << 16)
+                if not chunk:
+                    break  # every holder of the pipe closed it
+                pending += chunk
+                *complete, pending = pending.split(b"\n")
+                for raw in complete:
+                    lines.append(raw + b"\n")
+                    if raw.startswith(b'{"done"'):
+                        done += 1
+                        deadline = time.monotonic() + timeout
+                continue
+            if proc.poll() is not None:
+                # The child is gone but something it started keeps the pipe open: what it wrote has
+                # been read (the select above found nothing more); stop waiting soon.
+                exited_at = exited_at or now
+                if now - exited_at > GRACE_SECONDS:
+                    break
+    if pending:
+        lines.append(pending)
+    return lines, False

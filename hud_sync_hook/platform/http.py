@@ -18,7 +18,7 @@ from hud_sync_hook import __version__
 from hud_sync_hook.errors import HudSyncError, PlatformError
 from hud_sync_hook.bulk import paused_gc
 from hud_sync_hook.jsonstream import ValueTooLarge, parse_streaming
-from hud_sync_hook.platform.base import RemoteTaskset, UploadResult, is_loopback_host
+from hud_sync_hook.platform.base import RemoteTaskset, UploadResult, is_loopback_host, is_uuid
 
 
 def _loads(data: bytes) -> Any:
@@ -112,11 +112,11 @@ def _bound_by(client: httpx.Client, deadline: _Deadline) -> None:
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BACKOFF_SECONDS = 30.0
 # Retry tuning from the environment (e.g. for tests against a faulty local server, or a CI job that
-# would rather fail fast): variable -> (HttpPlatform argument, type, smallest value).
+# would rather fail fast): variable -> (HttpPlatform argument, type, smallest value, largest value).
 RETRY_ENV = {
-    "HUD_SYNC_HOOK_MAX_ATTEMPTS": ("max_attempts", int, 1),
-    "HUD_SYNC_HOOK_BACKOFF_SECONDS": ("backoff_base", float, 0.0),
-    "HUD_SYNC_HOOK_MAX_RETRY_SECONDS": ("max_retry_seconds", float, 0.0),
+    "HUD_SYNC_HOOK_MAX_ATTEMPTS": ("max_attempts", int, 1, 100),
+    "HUD_SYNC_HOOK_BACKOFF_SECONDS": ("backoff_base", float, 0.0, 60.0),
+    "HUD_SYNC_HOOK_MAX_RETRY_SECONDS": ("max_retry_seconds", float, 0.0, 3600.0),
 }
 
 
@@ -126,7 +126,7 @@ def retry_options_from_env(environ: Any = None) -> dict[str, Any]:
 
     environ = os.environ if environ is None else environ
     options: dict[str, Any] = {}
-    for name, (argument, kind, smallest) in RETRY_ENV.items():
+    for name, (argument, kind, smallest, largest) in RETRY_ENV.items():
         raw = environ.get(name)
         if raw is None or not raw.strip():
             continue
@@ -134,8 +134,10 @@ def retry_options_from_env(environ: Any = None) -> dict[str, Any]:
             value = kind(raw)
         except ValueError:
             value = None
-        if value is None or value != value or value < smallest:
-            raise HudSyncError(f"{name}={raw!r} must be a {kind.__name__} of at least {smallest}; fix or unset it")
+        if value is None or value != value or not smallest <= value <= largest:
+            raise HudSyncError(
+                f"{name}={raw!r} must be a {kind.__name__} from {smallest} to {largest}; fix or unset it"
+            )
         options[argument] = value
     return options
 
@@ -521,21 +523,36 @@ class HttpPlatform:
             )
         self._check(response, "POST", path)
         data = self._json(response, "POST", path)
-        ok = (
-            isinstance(data, dict)
-            and isinstance(data.get("tasks_created", 0), int)
-            and isinstance(data.get("tasks_updated", 0), int)
-            and isinstance(data.get("evalset_id"), str)
-        )
-        if not ok:
+        return self._upload_result(data, path, len(tasks))
+
+    def _upload_result(self, data: Any, path: str, sent: int) -> UploadResult:
+        """The counts and id of an upload answer, checked: a 200 is believed only when it says
+        what happened to every task sent, and names the taskset by a UUID."""
+        if isinstance(data, dict) and data.get("error"):
+            detail = data["error"] if isinstance(data["error"], str) else json.dumps(data["error"])
+            raise self._error(f"the platform answered the upload with an error: {_one_line(detail, 200)}", detail=detail)
+
+        def count(key: str) -> int | None:
+            value = data.get(key) if isinstance(data, dict) else None
+            return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+        created, updated = count("tasks_created"), count("tasks_updated")
+        taskset_id = data.get("evalset_id") if isinstance(data, dict) else None
+        if created is None or updated is None or not isinstance(taskset_id, str):
             raise self._shape_error(
-                "POST", path, "an object with 'tasks_created', 'tasks_updated' and 'evalset_id'"
+                "POST", path, "an object with 'tasks_created', 'tasks_updated' (counts) and 'evalset_id'"
             )
-        return UploadResult(
-            created=data.get("tasks_created", 0),
-            updated=data.get("tasks_updated", 0),
-            taskset_id=data["evalset_id"],
-        )
+        if created + updated != sent:
+            raise self._error(
+                f"the platform's upload answer does not add up: {created} created and {updated} updated "
+                f"for {sent} task(s) sent; not trusting it (check --api-url)"
+            )
+        if not is_uuid(taskset_id):
+            raise self._error(
+                f"the platform's upload answer names the taskset {_one_line(repr(taskset_id), 80)}, which is not "
+                "a taskset id (a UUID); not storing it (check --api-url)"
+            )
+        return UploadResult(created=created, updated=updated, taskset_id=taskset_id)
 
     def get_env(self, registry_id: str) -> dict[str, Any] | None:
         path = f"/registry/envs/{quote(registry_id, safe='')}"

@@ -86,36 +86,48 @@ def load_registry(path: str | Path) -> list[dict[str, Any]]:
 
 # Marks a SQLite file as a hud-sync-hook store ("HUDS"), so that no other file is ever written to.
 APPLICATION_ID = 0x48554453
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 _OWN_OBJECTS = {"evalsets", "tasks", "tasks_by_evalset", "tasks_by_slug"}
 
 
 def check_store_file(path: Path) -> bool:
     """Refuse any existing file that is not a hud-sync-hook store; True when there is none yet.
 
-    Read before SQLite opens the file, so a refused file is left exactly as it was. A store made
-    before stores were marked (application id 0, holding only this store's tables) is accepted.
+    Checked before the store is opened for writing, so a refused file is left exactly as it was:
+    only its type is looked at, then SQLite reads it read-only and immutable (no lock, no journal).
+    No file descriptor of this process is opened on it here: closing one would drop the locks
+    SQLite holds through other connections to the same file. A store made before stores were
+    marked (application id 0, holding only this store's tables) is accepted.
     """
+    import stat
+
     from hud_sync_hook import safefs
 
-    if not os.path.lexists(path):
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
         return True
-    not_store = "is not a hud-sync-hook local platform; refusing to write to it"
-    fix = "choose another path (a new file is created there)"
-    with safefs.open_regular(path) as handle:
-        header = handle.read(100)
-    if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
-        raise HudSyncError(f"{not_store}; {fix}", file=str(path))
-    application_id = int.from_bytes(header[68:72], "big")
+    not_store = HudSyncError(
+        "is not a hud-sync-hook local platform; refusing to write to it; choose another path "
+        "(a new file is created there)",
+        file=str(path),
+    )
+    if not stat.S_ISREG(info.st_mode):
+        raise safefs.UnsafePath(f"is {safefs.kind(info.st_mode)}, not a regular file", path, "replace it with a file")
+    if info.st_size == 0:
+        raise not_store
+    try:
+        uri = f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1"
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
+            application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError:
+        raise not_store from None
     if application_id == APPLICATION_ID:
         return False
-    if application_id == 0:
-        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
-            names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-        names = {n for n in names if not n.startswith("sqlite_")}
-        if {"evalsets", "tasks"} <= names <= _OWN_OBJECTS:
-            return True  # an unmarked store of ours: marked now
-    raise HudSyncError(f"{not_store}; {fix}", file=str(path))
+    names = {n for n in names if not n.startswith("sqlite_")}
+    if application_id == 0 and {"evalsets", "tasks"} <= names <= _OWN_OBJECTS:
+        return True  # an unmarked store of ours: marked now
+    raise not_store
 
 
 class LocalStore:

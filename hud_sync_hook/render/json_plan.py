@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Iterator, Sequence
 
+from hud_sync_hook.inert import json_text
 from hud_sync_hook.model import Problem, TaskSpec
 from hud_sync_hook.plan import SCHEMA_VERSION, Plan
 
@@ -91,9 +92,10 @@ def plan_dict(plan: Plan, *, streamed: bool = False) -> dict[str, Any]:
 def iter_json(plan: Plan) -> Iterator[str]:
     """The JSON plan in pieces, as it is encoded: memory stays that of one task's changes."""
     encoder = json.JSONEncoder(indent=2, ensure_ascii=False)
-    yield from encoder.iterencode(plan_dict(plan, streamed=True))
+    for piece in encoder.iterencode(plan_dict(plan, streamed=True)):
+        yield json_text(piece)  # a piece is whole tokens: the same as escaping the whole text
     yield "\n"
 
 
 def render_json(plan: Plan) -> str:
-    return json.dumps(plan_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(plan_dict(plan), indent=2, ensure_ascii=False)) + "\n"

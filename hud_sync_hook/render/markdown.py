@@ -13,6 +13,7 @@ import re
 from typing import Callable, Iterable, Sequence
 
 from hud_sync_hook.diff import field_label, shown_pair
+from hud_sync_hook.inert import text as inert_text
 from hud_sync_hook.model import TaskSpec
 from hud_sync_hook.plan import Plan
 
@@ -36,7 +37,7 @@ _BREAKS = re.compile(r"\s*[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]\s*")
 
 def escape(text: object, max_len: int = 300) -> str:
     """Untrusted text as inert Markdown: one line, no HTML, no syntax, nobody mentioned, no links."""
-    value = _BREAKS.sub(" ", str(text).strip())
+    value = inert_text(_BREAKS.sub(" ", str(text).strip()))
     if len(value) > max_len:
         value = value[: max_len - 1] + "…"
     value = _MD_SPECIAL.sub(r"\\\1", value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hud_sync_hook.diff import Change, field_label, shown_pair
+from hud_sync_hook.inert import line as inert_line
 from hud_sync_hook.model import TaskSpec
 from hud_sync_hook.plan import Plan
 
@@ -17,6 +18,10 @@ _MARK_COLOURS = {"added": _GREEN, "removed": _RED, "changed": _YELLOW}
 
 def _paint(text: str, colour: str, color: bool) -> str:
     return f"{colour}{text}{_RESET}" if color and text else text
+
+
+class _Inert(str):
+    """A line this renderer made inert itself (with its own colour codes): shown as it is."""
 
 
 def change_line(change: Change, *, color: bool = False) -> str:
@@ -42,7 +47,7 @@ def _update_lines(lines: list[str], plan: Plan, tasks: list[TaskSpec], color: bo
             continue
         lines.append(f"    ~ {task.slug}")
         for change in changes[:CHANGE_LIMIT]:
-            lines.append(f"        {change_line(change, color=color)}")
+            lines.append(_Inert(f"        {change_line(change, color=color)}"))
         if len(changes) > CHANGE_LIMIT:
             lines.append(f"        ... and {len(changes) - CHANGE_LIMIT} more changes (--format json lists them all)")
     if len(tasks) > LIST_LIMIT:
@@ -85,7 +90,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     if not plan.remote_known:
         lines.append(f"\n  Tasks found ({len(plan.create)}):")
         _listing(lines, "*", [t.slug for t in plan.create])
-        return "\n".join(lines) + "\n"
+        return _joined(lines)
     if plan.create:
         lines.append(f"\n  Create ({len(plan.create)}):")
         _listing(lines, "+", [t.slug for t in plan.create])
@@ -113,4 +118,18 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         lines.append(f"All tasks up to date ({plan.summary()})")
     else:
         lines.append(f"Summary: {plan.summary()}")
-    return "\n".join(lines) + "\n"
+    return _joined(lines)
+
+
+def _joined(lines: list[str]) -> str:
+    """The lines, each made inert (slugs, names and paths are untrusted; no line can start a
+    workflow command), but for the changes, made inert when they were written, colours and all;
+    the blank lines that open a section are the renderer's own."""
+    shown = []
+    for line in lines:
+        if isinstance(line, _Inert):
+            shown.append(line)
+            continue
+        body = line.lstrip("\n")
+        shown.append("\n" * (len(line) - len(body)) + inert_line(body))
+    return "\n".join(shown) + "\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from hud_sync_hook.diff import ABSENT, RemoteTask, inert, keeper, shorten_pair, task_changes
+from hud_sync_hook.diff import ABSENT, RemoteTask, keeper, shorten_pair, show_value, task_changes
 from hud_sync_hook.model import Location, task_from_mapping
 from hud_sync_hook.plan import build_plan
 from hud_sync_hook.render.json_plan import iter_json, plan_dict, render_json
@@ -149,7 +149,7 @@ def test_text_from_a_task_or_the_platform_is_inert_in_every_rendering():
     # Colour codes are ours only: each is a colour or a reset.
     assert set(re.findall("\x1b\\[[0-9;]*m", render_text(plan, color=True))) == {"\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[0m"}
     assert "\x1b" not in render_text(plan)
-    assert inert("tab\there") == "tab\\u0009here" and inert("é ✓") == "é ✓"
+    assert show_value("tab\there\x85") == '"tab\\there\\x85"' and show_value("é ✓") == '"é ✓"'
 
 
 def test_text_lists_changes_under_each_update():

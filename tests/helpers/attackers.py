@@ -85,12 +85,16 @@ def _start(host: str, answer: Callable[[BaseHTTPRequestHandler, Attacker], None]
     return attacker
 
 
-def logging_server(host: str = "127.0.0.2", status: int = 404, body: object = None) -> Attacker:
-    """Records each request (headers included) and answers `status` with `body` as JSON."""
+def logging_server(
+    host: str = "127.0.0.2", status: int = 404, body: object = None, routes: dict[str, tuple[int, object]] | None = None
+) -> Attacker:
+    """Records each request (headers included) and answers `status` with `body` as JSON, or what
+    `routes` gives for "METHOD /path" (the path without its query)."""
 
     def answer(handler: BaseHTTPRequestHandler, attacker: Attacker) -> None:
-        data = json.dumps(body if body is not None else {"detail": "Not Found"}).encode()
-        handler.send_response(status)
+        code, content = (routes or {}).get(f"{handler.command} {handler.path.split('?')[0]}", (status, body))
+        data = json.dumps(content if content is not None else {"detail": "Not Found"}).encode()
+        handler.send_response(code)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()

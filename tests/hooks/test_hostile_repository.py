@@ -156,12 +156,26 @@ def test_an_untracked_dotenv_is_the_developer_s_own(tmp_path: Path, serve):
     project = tmp_path / "p"
     make_repo(project, {"tasks.json": [task("one")], ".gitignore": ".env\n"})
     (project / ".env").write_text(f"HUD_API_KEY={HUD_API_KEY}\n")
-    ran = run_cli("plan", ".", "shop", "--api-url", serve.url, cwd=project, env=child_env())
+    ran = run_cli("plan", "shop", ".", "--api-url", serve.url, cwd=project, env=child_env())
     assert ran.returncode == 0, ran.stderr
     assert f"  Platform: {serve.url} (API key from ./.env)" in ran.stdout
     (project / ".env").unlink()
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / ".env").write_text(f"HUD_API_KEY={HUD_API_KEY}\n")
     (project / ".env").symlink_to(tmp_path / "elsewhere" / ".env")  # a link out of the repository
-    ran = run_cli("plan", ".", "shop", "--api-url", serve.url, cwd=project, env=child_env())
+    ran = run_cli("plan", "shop", ".", "--api-url", serve.url, cwd=project, env=child_env())
     assert ran.returncode == 1 and "no HUD API key" in ran.stderr
+
+
+@pytest.mark.parametrize("value", ["Infinity", "1e300", "NaN", "0"])
+def test_a_committed_timeout_out_of_range_is_one_line_naming_the_file(consumer: Consumer, value: str):
+    install(consumer, "--taskset", "shop")
+    (consumer.work / ".hud").mkdir()
+    (consumer.work / ".hud" / "config.json").write_text('{"prePush": {"timeout": %s}}' % value)
+    consumer.commit({"tasks.py": tasks_py(task("alpha"), task("new"))})
+    pushed = consumer.push("main")
+    assert pushed.returncode != 0
+    assert hook_lines(pushed.output) == [
+        "hud-sync-hook: error: .hud/config.json: prePush.timeout must be a number of seconds above 0 and at most 3600; "
+        "fix it or remove the key"
+    ]

@@ -1,0 +1,1 @@
+tasks = [{'slug': 'one', 'scenario': 'checkout'}]

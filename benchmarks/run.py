@@ -354,7 +354,7 @@ class Bench:
 
                 def once() -> Sample:
                     self.reset_project(path.parent)
-                    return self.cli("plan", path.name, TASKSET, "--api-url", serve.url, "--format", "json", cwd=path.parent)
+                    return self.cli("plan", TASKSET, path.name, "--api-url", serve.url, "--format", "json", cwd=path.parent)
 
                 def check(sample: Sample) -> None:
                     ok = sample.code == 0

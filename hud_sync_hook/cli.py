@@ -51,7 +51,22 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         # Only the chosen command's module is imported; the others show their one-line help.
         if name == only:
             _load(name).add_arguments(command_parser)
+            _describe(command_parser, name, help_text)
     return parser
+
+
+def _describe(command_parser: argparse.ArgumentParser, name: str, help_text: str) -> None:
+    """The longer description, the examples, the API key and the exit codes, for `COMMAND --help`."""
+    from hud_sync_hook.commands._help import HELP
+
+    import textwrap
+
+    description, epilog = HELP.get(name, ("", ""))
+    if not description or command_parser.description != help_text:
+        description = command_parser.description or ""  # the command set its own
+    command_parser.description = textwrap.fill(description, 96)
+    command_parser.epilog = epilog or None
+    command_parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,7 +15,7 @@ from hud_sync_hook.config import ProjectConfig, load_project_config, save_config
 from hud_sync_hook.discovery import Discovery, discover
 from hud_sync_hook.errors import HudSyncError, PlatformError
 from hud_sync_hook.diff import keeper
-from hud_sync_hook.model import Problem, TaskSpec, column_definitions
+from hud_sync_hook.model import Problem, TaskSpec, column_definitions, short_scenario
 from hud_sync_hook.plan import EnvMismatch, Plan, build_plan, select_tasks
 from hud_sync_hook.platform.base import Platform, is_uuid
 from hud_sync_hook.validate import validate
@@ -207,24 +207,50 @@ def platform_label(platform: Platform) -> str:
 
 def env_mismatches(platform: Platform, local: LocalTasks) -> tuple[list[EnvMismatch], str | None]:
     """Tasks whose env differs from the linked environment's current name; and a warning, if any."""
+    mismatches, warning, _current = check_linked_env(platform, local)
+    return mismatches, warning
+
+
+def check_linked_env(platform: Platform, local: LocalTasks) -> tuple[list[EnvMismatch], str | None, str | None]:
+    """`env_mismatches`, plus the linked environment's current name (None when there is none)."""
     registry_id = local.config.registry_id
     if not registry_id:
-        return [], None
+        return [], None, None
     env = platform.get_env(registry_id)
     if env is None:
         return [], (
             f"the environment linked in {local.config.shown()} (registryId {registry_id}) no longer exists; "
             "run `hud-sync-hook link-env NAME` to link another"
-        )
+        ), None
     current = env.get("name")
     if not isinstance(current, str) or not current:
-        return [], None
+        return [], None, None
     found = [
         EnvMismatch(slug=t.slug, location=t.location, local_env=t.env, current_env=current)
         for t in local.selected
         if isinstance(t.env, str) and t.env and t.env != current
     ]
-    return found, None
+    return found, None, current
+
+
+def unregistered_scenarios(platform: Platform, local: LocalTasks, env_name: str) -> list[Problem]:
+    """Tasks of the linked environment whose scenario it does not register (when it lists any): the
+    platform would reject their upload with "Scenarios not found"."""
+    registered = {short_scenario(name) for name in platform.env_scenarios(env_name)}
+    if not registered:
+        return []
+    shown = ", ".join(sorted(registered)[:10]) + (", ..." if len(registered) > 10 else "")
+    return [
+        Problem(
+            task.location,
+            f"task '{task.slug}': scenario '{short_scenario(task.scenario)}' is not registered by environment "
+            f"'{env_name}' (registered: {shown})",
+            "fix the scenario name, or deploy the environment with it (`hud deploy`)",
+        )
+        for task in local.selected
+        if task.env == env_name and isinstance(task.scenario, str)
+        and short_scenario(task.scenario) not in registered
+    ]
 
 
 @dataclass
@@ -236,6 +262,7 @@ class ApplyOutcome:
     batches_total: int = 0
     tasks_sent: int = 0
     error: PlatformError | None = None
+    interrupted: bool = False  # Ctrl-C part-way: the batch in flight may have landed
     seconds: float = 0.0
     detail_lines: list[str] = field(default_factory=list)
 
@@ -271,6 +298,12 @@ def apply_plan(
         except PlatformError as err:
             outcome.error = err
             break
+        except KeyboardInterrupt:
+            outcome.interrupted = True
+            break
+        except Exception as err:  # noqa: BLE001 - any failure part-way is reported with what landed
+            outcome.error = PlatformError(f"the upload failed: {type(err).__name__}: {err}")
+            break
         outcome.created += result.created
         outcome.updated += result.updated
         outcome.taskset_id = result.taskset_id or outcome.taskset_id
@@ -280,6 +313,24 @@ def apply_plan(
             progress(index + 1, len(chunks))
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+def landed_message(outcome: ApplyOutcome, plan: Plan, again: str) -> str:
+    """How far an upload that stopped part-way got, where, and that running `again` continues."""
+    where = f"'{plan.taskset_name}'"
+    where += f" (taskset id {outcome.taskset_id})" if outcome.taskset_id else " (its id is not known yet)"
+    status = outcome.error.status if outcome.error is not None else None
+    # A refused request wrote nothing; a lost answer (Ctrl-C, timeout, 5xx, dropped line) may hide a write.
+    rest = (
+        "the rest did not"
+        if status is not None and 400 <= status < 500 and status != 429
+        else "the batch in flight may have landed too, the rest did not"
+    )
+    return (
+        f"upload stopped after {outcome.batches_done} of {outcome.batches_total} batch(es): "
+        f"{outcome.tasks_sent} of {len(plan.to_upload)} task(s) landed in {where}, {rest}; "
+        f"{again} to continue (uploads are idempotent: what landed shows as unchanged)"
+    )
 
 
 def remember_taskset(local: LocalTasks, taskset_id: str | None, name: str | None) -> bool:

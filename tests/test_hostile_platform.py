@@ -148,3 +148,29 @@ def test_a_bad_stored_id_never_blocks_offline_commands(tmp_path: Path):
     ran = run_cli("apply", "shop", ".", "--api-url", "local", "--yes", cwd=folder)  # a name given: the id is replaced
     assert ran.returncode == 0, ran.stderr
     assert json.loads((folder / ".hud" / "config.json").read_text())["tasksetName"] == "shop"
+
+
+@pytest.mark.parametrize("host", ["localhost.", "LOCALHOST.", "127.0.0.1."])
+def test_a_trailing_dot_is_not_loopback_and_gets_no_key(tmp_path: Path, host: str):
+    """`localhost.` is resolved through DNS: no key goes to it over plain http, nothing is sent at all."""
+    with logging_server("127.0.0.1") as attacker:
+        port = attacker.server.server_address[1]
+        ran = run_cli("plan", "shop", ".", "--api-url", f"http://{host}:{port}", cwd=project(tmp_path), env=KEY)
+        assert attacker.seen == []
+    assert ran.returncode == 1
+    assert ran.stderr.strip() == (
+        f"hud-sync-hook: error: refusing to send the API key over plain http:// to {host.lower()}; "
+        "use https:// or a loopback address (127.0.0.1, ::1, localhost)"
+    )
+
+
+def test_a_total_limit_stops_retries_that_each_attempt_alone_would_allow():
+    """What bounds the push hook's whole plan (3 x --timeout): here 1.5 s for attempts of 1 s each,
+    so five allowed attempts become at most two."""
+    with trickle_server(interval=0.2, limit=600) as attacker, \
+            HttpPlatform(attacker.url, HUD_API_KEY, timeout=1, max_attempts=5, max_retry_seconds=100,
+                         backoff_base=0.0) as platform:
+        platform.limit_total(1.5)
+        with pytest.raises(PlatformError, match="no complete answer within 1 s|did not answer within the time allowed"):
+            platform.find_taskset("shop")
+        assert 1 <= len(attacker.seen) <= 2

@@ -58,7 +58,7 @@ RESULTS = HERE / "RESULTS.md"
 # matches nothing (a package not written yet) is skipped.
 MODULES: dict[str, list[str]] = {
     "hud_sync_hook/plan.py": ["tests/core/test_plan.py"],
-    "hud_sync_hook/model.py": ["tests/core/test_model.py", "tests/test_signature_equivalence.py"],
+    "hud_sync_hook/model.py": ["tests/core/test_model.py", "tests/core/test_validate.py", "tests/test_signature_equivalence.py"],
     "hud_sync_hook/task_row.py": ["tests/core/test_task_row.py"],
     "hud_sync_hook/validate.py": ["tests/core/test_validate.py"],
     "hud_sync_hook/jsonstream.py": ["tests/core/test_jsonstream.py"],
@@ -362,6 +362,13 @@ def _copy_tree(dest: Path) -> None:
     shutil.copy2(REPO_ROOT / "pyproject.toml", dest / "pyproject.toml")
 
 
+class _PropertyTestsLast:
+    """Runs Hypothesis tests after the others: most mutants fail a quick example first (`-x`)."""
+
+    def pytest_collection_modifyitems(self, items: list) -> None:
+        items.sort(key=lambda item: hasattr(getattr(item, "obj", None), "hypothesis"))
+
+
 def _run_tests_forked(root: Path, tests: list[str], timeout: float) -> tuple[int | None, float]:
     """Run pytest over `tests` in a forked child rooted at `root`; (exit code or None on timeout, s)."""
     started = time.monotonic()
@@ -380,7 +387,7 @@ def _run_tests_forked(root: Path, tests: list[str], timeout: float) -> tuple[int
             os.dup2(devnull, 2)
             import pytest
 
-            code = int(pytest.main([*PYTEST_ARGS, *tests]))
+            code = int(pytest.main([*PYTEST_ARGS, *tests], plugins=[_PropertyTestsLast()]))
         finally:
             os._exit(code)
     deadline = started + timeout
@@ -473,7 +480,9 @@ def _split_node(test: str) -> tuple[str, str]:
     return file, sep + node
 
 
-def run_module(pattern: str, tests: list[str], workers: int, equivalents: dict[tuple[str, str], str]) -> ModuleResult | None:
+def run_module(
+    pattern: str, tests: list[str], workers: int, equivalents: dict[tuple[str, str], str], only: list[str] = ()
+) -> ModuleResult | None:
     files = expand(pattern)
     test_files = list(  # in the order given, so a module's own tests run first and most kills come quickly
         dict.fromkeys(
@@ -484,7 +493,7 @@ def run_module(pattern: str, tests: list[str], workers: int, equivalents: dict[t
         print(f"{pattern}: {'no such module' if not files else 'no tests'}, skipped")
         return None
     result = ModuleResult(pattern, test_files)
-    mutants = [m for f in files for m in mutants_of(f)]
+    mutants = [m for f in files for m in mutants_of(f) if not only or any(text in m.key for text in only)]
     todo = []
     for m in mutants:
         if (m.path, m.key) in equivalents:
@@ -492,7 +501,7 @@ def run_module(pattern: str, tests: list[str], workers: int, equivalents: dict[t
         else:
             todo.append(m)
     base = baseline(test_files)
-    timeout = max(30.0, 5 * base)
+    timeout = max(15.0, 3 * base)  # a mutant that loops forever counts as killed once this passes
     print(f"{pattern}: {len(mutants)} mutants ({len(mutants) - len(todo)} listed equivalent), tests {' '.join(test_files)} ({base:.1f} s unmutated)", flush=True)
     chunks = [todo[i::workers] for i in range(workers)]
     by_key = {m.key + "\0" + m.path: m for m in todo}
@@ -561,7 +570,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--record", metavar="LABEL", help=f"write the table to {RESULTS.name}")
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="TEXT",
+        help="run only the mutants whose name holds TEXT (repeatable), to check that a new test kills a survivor; not recorded",
+    )
     args = parser.parse_args(argv)
+    if args.only and args.record:
+        parser.error("--only runs a part of the mutants: its score is not one to record")
     selected = {p: t for p, t in MODULES.items() if not args.module or any(name in p for name in args.module)}
     equivalents = load_equivalents()
     if args.list:
@@ -576,13 +591,14 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         for pattern, tests in selected.items():
-            r = run_module(pattern, tests, max(1, args.workers), equivalents)
+            r = run_module(pattern, tests, max(1, args.workers), equivalents, args.only)
             if r is not None:
                 results.append(r)
+                print(report([r], {}).splitlines()[2], flush=True)  # this module's row, as soon as it is known
     except (KeyboardInterrupt, SystemExit):
         print("interrupted: nothing recorded (the working tree was never changed)", file=sys.stderr)
         return 130
-    text = report(results, equivalents)
+    text = report(results, {} if args.only else equivalents)  # a partial run cannot tell a stale entry
     print(text)
     if args.record:
         record(text, args.record, time.monotonic() - started, args.workers)

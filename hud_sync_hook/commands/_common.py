@@ -49,6 +49,9 @@ def resolve_target(args: argparse.Namespace) -> None:
     Two positionals are TASKSET SOURCE. A lone positional that names an existing path is the source
     (said on stderr); otherwise it is the taskset. A taskset that looks like a path is refused.
     """
+    if getattr(args, "target_resolved", False):  # planning again after a rewrite
+        return
+    args.target_resolved = True
     command = f"hud-sync-hook {getattr(args, 'command', None) or 'plan'}"
     positionals = [p for p in (getattr(args, "taskset", None), args.source) if p is not None]
     taskset_flag = getattr(args, "taskset_flag", None)
@@ -86,10 +89,10 @@ def resolve_target(args: argparse.Namespace) -> None:
         only = positionals[0]
         if Path(only).exists():
             source = only
-            stored = "--id" if getattr(args, "taskset_id", None) else "tasksetId in .hud/config.json"
+            stored = "--id" if getattr(args, "taskset_id", None) else "tasksetId in the project's .hud/config.json"
+            hint = "" if _looks_like_path(only) else f" (to name a taskset {only!r}, pass --taskset {only})"
             print(
-                f"hud-sync-hook: {only!r} is an existing path, so it is the SOURCE; the taskset comes from {stored} "
-                f"(to name a taskset {only!r}, pass --taskset {only})",
+                f"hud-sync-hook: {only!r} is an existing path, so it is the SOURCE; the taskset comes from {stored}{hint}",
                 file=sys.stderr,
             )
         else:
@@ -132,7 +135,7 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--detailed-exitcode",
         action="store_true",
-        help="exit 2 when there are changes (0: nothing to do, 1: error)",
+        help="exit 2 when the plan has changes (for apply, with --dry-run); 0: nothing to do, 1: error",
     )
 
 
@@ -140,9 +143,12 @@ def add_api_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--api-url",
         default=None,
+        metavar="URL|local|local:PATH",
         help="platform URL, or `local` / `local:PATH` for the SQLite platform (default: $HUD_API_URL or https://api.hud.ai)",
     )
-    parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="HTTP timeout per request")
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, metavar="SECONDS", help="HTTP timeout per request (default: 30)"
+    )
 
 
 # Every number a user (or a repository's settings) can give, and its range: name -> (low, high);

@@ -7,7 +7,7 @@ import sys
 
 from hud_sync_hook import output
 from hud_sync_hook.commands._common import Progress, add_plan_arguments
-from hud_sync_hook.commands.plan import offer_env_rewrite, prepare, show
+from hud_sync_hook.commands.plan import plan_and_show, refuse_problems
 from hud_sync_hook.errors import HudSyncError
 
 
@@ -25,17 +25,18 @@ def confirm(question: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hud_sync_hook.sync import apply_plan, remember_taskset
+    from hud_sync_hook.sync import apply_plan, landed_message, remember_taskset
 
     if args.batch_size < 1:
         raise HudSyncError("--batch-size must be at least 1")
-    prepared = prepare(args)
+    prepared = plan_and_show(args)
     if isinstance(prepared, int):
         return prepared
     plan, local, platform = prepared.plan, prepared.local, prepared.platform
     try:
-        show(plan, args)
-        offer_env_rewrite(prepared)
+        refused = refuse_problems(plan, "nothing was uploaded")
+        if refused is not None:
+            return refused
         if not plan.has_changes:
             return 0
         if args.dry_run:
@@ -57,20 +58,11 @@ def run(args: argparse.Namespace) -> int:
                     output.info(f"Stored tasksetId {outcome.taskset_id} in {local.config.shown()}")
             except HudSyncError as err:
                 output.warning(f"uploaded, but could not store the taskset id: {err}")
+        if outcome.interrupted:
+            output.error(f"interrupted — {landed_message(outcome, plan, 'run apply again')}")
+            return 130
         if outcome.error is not None:
-            landed = outcome.tasks_sent
-            status = outcome.error.status
-            # A refused request wrote nothing; a lost answer (timeout, 5xx, dropped line) may hide a write.
-            rest = (
-                "the rest did not"
-                if status is not None and 400 <= status < 500 and status != 429
-                else "the batch that failed may have landed too, the rest did not"
-            )
-            output.error(
-                f"{outcome.error} — upload stopped after {outcome.batches_done} of {outcome.batches_total} batch(es): "
-                f"{landed} of {len(plan.to_upload)} task(s) landed, {rest}; "
-                "fix the cause and run apply again (uploads are idempotent)"
-            )
+            output.error(f"{outcome.error} — {landed_message(outcome, plan, 'fix the cause and run apply again')}")
             detail = outcome.error.detail
             if detail and "\n" in detail:
                 for line in detail.splitlines():

@@ -15,7 +15,7 @@ from hud_sync_hook.commands._common import (
     resolve_target,
     write_out,
 )
-from hud_sync_hook.errors import HudSyncError
+from hud_sync_hook.errors import HudSyncError, PlatformError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +39,7 @@ def no_tasks_message(local) -> str:
 
 def prepare(args: argparse.Namespace) -> Planned | int:
     """Discover, validate, and plan against the platform; an int is an exit status to return."""
-    from hud_sync_hook.sync import choose_taskset, env_mismatches, plan_against, read_local
+    from hud_sync_hook.sync import check_linked_env, choose_taskset, plan_against, read_local, unregistered_scenarios
 
     resolve_target(args)
     local = read_local(
@@ -58,11 +58,55 @@ def prepare(args: argparse.Namespace) -> Planned | int:
     ref = choose_taskset(args.taskset, args.taskset_id, local.config)
     platform = open_platform_for(args, local.project_root)
     plan = plan_against(platform, local, ref, force=args.force)
-    mismatches, warning = env_mismatches(platform, local)
-    plan.env_mismatches = mismatches
-    if warning:
-        plan.notes.append(warning)
+    try:
+        mismatches, warning, linked = check_linked_env(platform, local)
+        plan.env_mismatches = mismatches
+        if warning:
+            plan.notes.append(warning)
+        if linked:
+            try:
+                plan.problems.extend(unregistered_scenarios(platform, local, linked))
+            except PlatformError as err:  # a check, not the plan: say it was not made
+                plan.notes.append(f"the scenarios of '{linked}' could not be listed, so they were not checked: {err}")
+    except BaseException:
+        platform.close()
+        raise
     return Planned(local=local, plan=plan, platform=platform)
+
+
+def plan_and_show(args: argparse.Namespace) -> Planned | int:
+    """Plan and show it; after an accepted rewrite of environment names, collect, plan and show again,
+    so that what is uploaded is what was shown last. An int is an exit status to return."""
+    prepared = prepare(args)
+    if isinstance(prepared, int):
+        return prepared
+    try:
+        show(prepared.plan, args)
+        rewritten = offer_env_rewrite(prepared)
+    except BaseException:
+        prepared.platform.close()
+        raise
+    if not rewritten:
+        return prepared
+    prepared.platform.close()
+    print("Collecting the tasks again after the rewrite:", file=sys.stderr)
+    prepared = prepare(args)
+    if isinstance(prepared, int):
+        return prepared
+    try:
+        show(prepared.plan, args)
+    except BaseException:
+        prepared.platform.close()
+        raise
+    return prepared
+
+
+def refuse_problems(plan, outcome: str = "fix them before apply") -> int | None:
+    """Exit 1 when the plan found tasks the platform would reject (e.g. unregistered scenarios)."""
+    if not plan.problems:
+        return None
+    output.error(f"{len(plan.problems)} task(s) would be rejected by the platform (see Problems); {outcome}")
+    return 1
 
 
 def show(plan, args: argparse.Namespace) -> None:
@@ -89,33 +133,40 @@ def show(plan, args: argparse.Namespace) -> None:
     sys.stdout.flush()
 
 
-def offer_env_rewrite(planned: Planned) -> None:
-    """On a terminal, offer to rewrite `Environment("old")` to the linked environment's name."""
+def offer_env_rewrite(planned: Planned) -> bool:
+    """On a terminal, offer to rewrite `Environment("old")` to the linked environment's name; True
+    when files were rewritten."""
     plan = planned.plan
     if not plan.env_mismatches or not output.is_interactive():
-        return
+        return False
     from hud_sync_hook.reconcile import rewrite_env_names
 
     current = plan.env_mismatches[0].current_env
     olds = sorted({m.local_env for m in plan.env_mismatches})
     files = sorted({m.location.file for m in plan.env_mismatches if m.location.file.endswith(".py")})
     if not files:
-        return
-    answer = input(f"Rewrite Environment({', '.join(map(repr, olds))}) to Environment({current!r}) in {', '.join(files)}? [y/N] ")
-    if answer.strip().lower() in ("y", "yes"):
-        changed = rewrite_env_names([Path(f) for f in files], olds, current)
-        print(f"Rewrote {changed} file(s); run the command again to plan with the new name.")
+        return False
+    try:
+        answer = input(
+            f"Rewrite Environment({', '.join(map(repr, olds))}) to Environment({current!r}) in {', '.join(files)}? [y/N] "
+        )
+    except EOFError:
+        return False
+    if answer.strip().lower() not in ("y", "yes"):
+        return False
+    changed = rewrite_env_names([Path(f) for f in files], olds, current)
+    print(f"Rewrote {changed} file(s).")
+    return changed > 0
 
 
 def run(args: argparse.Namespace) -> int:
-    prepared = prepare(args)
+    prepared = plan_and_show(args)
     if isinstance(prepared, int):
         return prepared
-    try:
-        show(prepared.plan, args)
-        offer_env_rewrite(prepared)
-    finally:
-        prepared.platform.close()
+    prepared.platform.close()
+    refused = refuse_problems(prepared.plan)
+    if refused is not None:
+        return refused
     if args.detailed_exitcode and prepared.plan.has_changes:
         return 2
     return 0

@@ -24,6 +24,9 @@ from hud_sync_hook.errors import ConfigError, HudSyncError
 CONFIG_PATH = ".hud/config.json"
 CONFIG_KEY = "prePush"
 DEFAULT_TIMEOUT = 10.0
+# The hook's conversation with the platform for one pushed commit's plan (up to three requests, with
+# their retries) ends within this many times --timeout.
+PLAN_BUDGET_TIMEOUTS = 3
 TASK_SUFFIXES = (".py", ".json", ".jsonl", ".yaml", ".yml")
 DATA_NAMES = tuple(f"tasks{suffix}" for suffix in TASK_SUFFIXES[1:])
 CONFIG_NAMES = ("config.json", "deploy.json")
@@ -318,6 +321,7 @@ def open_platform_quickly(settings: Settings, root, project_dir: str):
 
     timeout = settings.timeout
     platform = HttpPlatform(url, found.value, timeout=timeout, max_attempts=2, max_retry_seconds=timeout)
+    platform.limit_total(PLAN_BUDGET_TIMEOUTS * timeout)  # the whole plan, whatever the platform does
     platform.key_source = found.source
     return platform, None
 
@@ -360,20 +364,22 @@ def plan_commit(check: Check, args: argparse.Namespace, root) -> int:
 
 def upload(platform, plan, check: Check, branches: list[str]) -> int:
     from hud_sync_hook import output
-    from hud_sync_hook.sync import apply_plan
+    from hud_sync_hook.sync import apply_plan, landed_message
 
     where = ", ".join(branches)
     if not plan.has_changes:
         print(f"{PREFIX} push to {where}: nothing to upload")
         return 0
+    if hasattr(platform, "limit_total"):
+        platform.limit_total(None)  # each upload batch is still bounded by --timeout (one retry)
     outcome = apply_plan(platform, plan, check.local)
-    if outcome.error is not None:
-        output.error(
-            f"{outcome.error} — upload for the push to {where} stopped after {outcome.batches_done} of "
-            f"{outcome.batches_total} batch(es) ({outcome.tasks_sent} of {len(plan.to_upload)} task(s) landed); "
-            "push refused: fix the cause and push again (uploads are idempotent)"
-        )
-        return 1
+    stored = check.local.config.taskset_id
+    if outcome.interrupted or outcome.error is not None:
+        cause = "interrupted" if outcome.interrupted else str(outcome.error)
+        output.error(f"{cause} — push to {where} refused: {landed_message(outcome, plan, 'push again')}")
+        if outcome.taskset_id and outcome.taskset_id != stored:
+            output.info(f"{PREFIX} commit tasksetId {outcome.taskset_id} in {CONFIG_PATH} so later plans use this taskset")
+        return 130 if outcome.interrupted else 1
     output.info(
         f"{PREFIX} uploaded {outcome.tasks_sent} task(s) to '{plan.taskset_name}' for the push to {where}: "
         f"{outcome.created} created, {outcome.updated} updated"

@@ -169,6 +169,7 @@ def collect(module: Any, source_file: Path) -> list[dict[str, Any]]:
                 "line": _creation_line(lines, task.get("slug"), bound.get(id(value)), element_line, slug_seen)
                 or fallback_line,
                 "not_json": not_json,
+                "row": isinstance(value, dict),
             }
         )
     return out
@@ -341,7 +342,12 @@ def to_plain(task: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
             "agent_config": getattr(task, "agent_config", None),
             "columns": getattr(task, "columns", None),
         }
-    if isinstance(raw.get("env"), dict):
+    if isinstance(task, dict):
+        # A dict is read as a data row is (the SDK's Task model), which takes env as an object.
+        env = raw.get("env")
+        if env is not None and not isinstance(env, (dict, str)) and isinstance(getattr(env, "name", None), str):
+            raw["env"] = {"name": env.name}
+    elif isinstance(raw.get("env"), dict):
         raw["env"] = raw["env"].get("name")
     validation = raw.get("validation")
     if validation and isinstance(validation, (list, tuple)):

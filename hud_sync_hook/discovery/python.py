@@ -19,6 +19,7 @@ from typing import Any
 
 from hud_sync_hook.discovery import Discovery, Skipped, display_path
 from hud_sync_hook.model import Location, Problem, task_from_mapping
+from hud_sync_hook.task_row import read_row
 from hud_sync_hook.validate import compact_if_valid
 
 STDERR_TAIL = 2000
@@ -211,7 +212,8 @@ def _collect(record: dict[str, Any], target: dict[str, str], base: Path, result:
     for raw in record.get("tasks", []):
         file = display_path(Path(raw["file"]), base) if raw.get("file") else shown
         location = Location(file, raw.get("line"))
-        task = task_from_mapping(raw["task"], location)
+        # A dict is read as a data row is; a Task object was already read by the SDK's model.
+        task = read_row(raw["task"], location) if raw.get("row") else task_from_mapping(raw["task"], location)
         compact_if_valid(task)
         result.tasks.append(task)
         for path, type_name in raw.get("not_json", []):

@@ -17,10 +17,11 @@ def is_uuid(value: str) -> bool:
 def is_loopback_host(host: str) -> bool:
     """127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`: traffic that never leaves the machine.
 
-    Only the name `localhost` itself counts: whether `*.localhost` stays on the machine is up to
-    the resolver, so a key is not sent over plain http to such names.
+    Only the name `localhost` itself counts: whether `*.localhost` or `localhost.` (a fully
+    qualified name, looked up through DNS search rules) stays on the machine is up to the resolver,
+    so a key is not sent over plain http to such names.
     """
-    host = host.strip("[]").lower().rstrip(".")
+    host = host.strip("[]").lower()
     if host == "localhost":
         return True
     try:

@@ -253,6 +253,7 @@ class HttpPlatform:
             headers["X-API-Key"] = api_key
         self.timeout = timeout
         self._deadline = _Deadline(timeout)
+        self._budget_end: float | None = None
         self._client = httpx.Client(
             base_url=base_url,
             headers=headers,
@@ -285,6 +286,10 @@ class HttpPlatform:
 
     def close(self) -> None:
         self._client.close()
+
+    def limit_total(self, seconds: float | None) -> None:
+        """From now on, all requests together (retries included) end within `seconds`; None lifts it."""
+        self._budget_end = None if seconds is None else time.monotonic() + seconds
 
     # -- transport -----------------------------------------------------------------------------
 
@@ -319,7 +324,15 @@ class HttpPlatform:
             retry_after: float | None = None
             response: httpx.Response | None = None
             consumed: Any = None
-            self._deadline.at = time.monotonic() + self.timeout
+            now = time.monotonic()
+            self._deadline.at = now + self.timeout
+            if self._budget_end is not None:
+                if self._budget_end <= now:
+                    raise self._error(
+                        f"the HUD platform at {self.base_url} did not answer within the time allowed; "
+                        "check --api-url or your network"
+                    )
+                self._deadline.at = min(self._deadline.at, self._budget_end)
             try:
                 with self._client.stream(method, path, **kwargs) as response:
                     if consume is not None and 200 <= response.status_code < 300:
@@ -347,7 +360,10 @@ class HttpPlatform:
                 reason = f"HTTP {response.status_code}"
                 retry_after = parse_retry_after(response.headers.get("Retry-After"), self.max_retry_seconds)
             delay = retry_after if retry_after is not None else self._backoff(attempt)
-            out_of_time = self._clock() - started + delay > self.max_retry_seconds
+            # The retry budget runs on the client's clock; the whole-call budget on the sockets' one.
+            out_of_time = self._clock() - started + delay > self.max_retry_seconds or (
+                self._budget_end is not None and time.monotonic() + delay >= self._budget_end
+            )
             if attempt >= self.max_attempts or out_of_time:
                 if response is not None:
                     raise self._error(

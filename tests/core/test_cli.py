@@ -290,8 +290,15 @@ def test_the_official_argument_order_and_the_flag_forms(project):
     assert "All tasks up to date" in alone.stdout
     assert alone.stderr.strip() == (
         "hud-sync-hook: '.' is an existing path, so it is the SOURCE; the taskset comes from tasksetId in "
-        ".hud/config.json (to name a taskset '.', pass --taskset .)"
+        "the project's .hud/config.json"
     )
+    write_files(project, {"demo/tasks.jsonl": rows(("d", {"n": 1}))})
+    folder = run_cli("plan", "demo", "--api-url", url, cwd=project)
+    assert folder.returncode == 0, folder.stderr  # the folder demo/, planned against the stored taskset
+    assert "Create (1):\n    + d" in folder.stdout and "Sync plan for 'demo'" in folder.stdout
+    assert "(to name a taskset 'demo', pass --taskset demo)" in folder.stderr
+    named = run_cli("plan", "--taskset", "demo", "--api-url", url, "--format", "json", cwd=project)
+    assert json.loads(named.stdout)["counts"] == {"create": 0, "update": 0, "unchanged": 3, "remote_only": 0, "renames": 0}
 
 
 @pytest.mark.parametrize(
@@ -343,6 +350,87 @@ def test_excluding_every_task_is_an_error(project):
     assert both.returncode == 1
     assert "no tasks left after exclusions: --exclude leaves out --task 'b'" in both.stderr
     assert "matches no local task" not in both.stderr
+
+
+def test_link_env_like_hud_sync_env_without_a_terminal(tmp_path):
+    root = tmp_path / "repo"
+    make_repo(root, {"tasks/tasks.py": 'from x import Environment\nENV = Environment("shop")\n'})
+    registry = tmp_path / "registry.json"
+    first, second = "00000000-0000-0000-0000-0000000000b1", "00000000-0000-0000-0000-0000000000b2"
+    registry.write_text(json.dumps([{"id": first, "name": "shop", "scenarios": ["checkout"]},
+                                    {"id": second, "name": "shop-v2", "scenarios": []}]))
+    env = {"HUD_API_KEY": KEY}
+    with start_serve(tmp_path, "--registry", str(registry)) as server:
+        linked = run_cli("link-env", "shop", "tasks", "--api-url", server.url, cwd=root, env=env)  # a positional folder
+        assert linked.returncode == 0, linked.stderr
+        assert "Registered scenarios (1):\n  checkout" in linked.stdout
+        assert json.loads((root / ".hud" / "config.json").read_text())["registryId"] == first  # the project's .hud/
+        picker = run_cli("link-env", "--api-url", server.url, cwd=root, env=env)
+        assert picker.returncode == 1 and "pass an environment NAME or ID (the numbered list needs a terminal)" in picker.stderr
+        switch = run_cli("link-env", "shop-v2", "--api-url", server.url, cwd=root / "tasks", env=env)
+        assert switch.returncode == 1 and "pass --yes to switch" in switch.stderr
+        assert json.loads((root / ".hud" / "config.json").read_text())["registryId"] == first
+        switched = run_cli("link-env", "shop-v2", "--dir", "tasks", "--yes", "--api-url", server.url, cwd=root, env=env)
+        unknown = run_cli("link-env", "00000000-0000-0000-0000-0000000000ff", "--api-url", server.url, cwd=root, env=env)
+    assert switched.returncode == 0, switched.stderr
+    assert "registers no scenarios yet" in switched.stderr
+    assert "tasks/tasks.py:2: Environment('shop') -> Environment('shop-v2')" in switched.stdout
+    assert 'Environment("shop")' in (root / "tasks" / "tasks.py").read_text()  # no terminal: listed, not rewritten
+    assert json.loads((root / ".hud" / "config.json").read_text())["registryId"] == second
+    assert unknown.returncode == 1 and "no environment with id 00000000-0000-0000-0000-0000000000ff" in unknown.stderr
+
+
+def test_unregistered_scenarios_are_reported_before_any_upload(project, tmp_path):
+    registry = tmp_path / "registry.json"
+    env_id = "00000000-0000-0000-0000-0000000000c1"
+    registry.write_text(json.dumps([{"id": env_id, "name": "shop", "scenarios": ["shop:refund", "browse"]}]))
+    write_files(project, {"tasks.jsonl": rows(("a", {"n": 1})) + json.dumps(
+        {"slug": "r", "env": {"name": "shop"}, "scenario": "shop:refund", "args": {}}) + "\n",
+        ".hud/config.json": {"registryId": env_id}})
+    env = {"HUD_API_KEY": KEY}
+    with start_serve(tmp_path, "--registry", str(registry)) as server:
+        planned = run_cli("plan", "demo", "--api-url", server.url, cwd=project, env=env)
+        applied = run_cli("apply", "demo", "--api-url", server.url, "--yes", cwd=project, env=env)
+        log = server.stderr_text()
+    assert planned.returncode == 1
+    assert ("tasks.jsonl:1: task 'a': scenario 'checkout' is not registered by environment 'shop' "
+            "(registered: browse, refund)") in planned.stdout
+    assert "tasks.jsonl:2" not in planned.stdout
+    assert "1 task(s) would be rejected by the platform (see Problems); fix them before apply" in planned.stderr
+    assert applied.returncode == 1 and "nothing was uploaded" in applied.stderr
+    assert "POST" not in log
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["plan", "apply", "sync", "validate", "export", "link-env", "serve", "pre-push", "install-hook", "github"],
+)
+def test_every_command_help_has_examples_the_key_and_exit_codes(tmp_path, command):
+    shown = run_cli(command, "--help", cwd=tmp_path)
+    assert shown.returncode == 0 and not shown.stderr
+    text = shown.stdout
+    assert "options:" in text
+    examples = text.split("examples:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert 2 <= len([line for line in examples if "hud-sync-hook" in line or "uses:" in line]) <= 3, text
+    assert "API key: " in text and "exit codes:\n  0  " in text and "\n  1  " in text
+    if command in ("plan", "apply", "sync", "export", "link-env", "pre-push"):
+        assert "HUD_API_KEY from the environment, else HUD_API_KEY=... in ./.env" in text and "~/.hud/.env" in text
+    if command in ("plan", "apply", "sync"):
+        assert "\n  2  only with" in text and "[TASKSET] [SOURCE]" in text and "--dry-run" in text
+    for line in text.splitlines():
+        assert len(line) <= 100, line
+
+
+def test_help_texts_say_what_the_flags_do(tmp_path):
+    plan = run_cli("plan", "--help", cwd=tmp_path).stdout
+    force = plan.split("--force", 2)[2].split("\n  --", 1)[0]
+    assert "upload every task" not in force and "treat every selected task as changed" in " ".join(force.split())
+    validate = run_cli("validate", "--help", cwd=tmp_path).stdout
+    assert "--format {text,json}" in validate
+    assert "text: problems as file:line" in " ".join(validate.split("--format {text,json}", 2)[2].split())
+    apply = run_cli("apply", "--help", cwd=tmp_path).stdout
+    for flag in ("--timeout SECONDS", "--batch-size N", "-y, --yes", "--dry-run", "--taskset NAME|ID", "--source PATH"):
+        assert flag in apply
 
 
 def test_the_github_command_outside_github_actions_says_so(project):

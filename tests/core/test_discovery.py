@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from hud_sync_hook.discovery import discover
+from hud_sync_hook.discovery.files import read_task_file
 from hud_sync_hook.errors import HudSyncError
+from hud_sync_hook.validate import validate
 
 
 def task_py(*slugs: str, var: str = "tasks") -> str:
@@ -211,6 +213,29 @@ def test_missing_or_unsupported_source_is_a_clear_error(tmp_path):
     (tmp_path / "tasks.txt").write_text("x")
     with pytest.raises(HudSyncError, match="unsupported task file type '.txt'"):
         discover(tmp_path / "tasks.txt", base=tmp_path)
+
+
+def test_dicts_in_a_tasks_py_are_read_as_data_rows_are(tmp_path):
+    # The same keys as a Task: read through the SDK's model as a JSON row is, so a dict signs the
+    # same as the row, and as the Task object it describes.
+    write(tmp_path, {"tasks.py": """
+        class Env:
+            name = "Other Env"
+
+        tasks = [
+            {"slug": "a", "env": {"name": "Shop Env"}, "scenario": "buy", "agent_config": {}, "columns": {"n": 3}},
+            {"slug": "b", "env": Env(), "scenario": "buy"},
+            {"slug": "c", "env": "shop", "scenario": "buy"},
+        ]
+    """})
+    found = discover(tmp_path, base=tmp_path)
+    a, b, c = found.tasks
+    rows, problems = read_task_file(write(tmp_path / "data", {"tasks.jsonl": json.dumps({"slug": "a", "env": {"name": "Shop Env"}, "scenario": "buy", "agent_config": {}, "columns": {"n": 3}})}) / "tasks.jsonl", "tasks.jsonl")
+    assert problems == [] and a.signature == rows[0].signature and a.upload_record() == rows[0].upload_record()
+    assert (a.env, a.qualified_scenario, a.columns) == ("shop-env", "shop-env:buy", {"n": 3.0})
+    assert a.agent_config == {"append_setup_output": False, "append_setup_tool": False}
+    assert b.env == "other-env"
+    assert [str(p).split(" (")[0] for p in validate(found.tasks)] == ["tasks.py:8: task 'c': env must be an object with a name, found a string"]
 
 
 TASK_CLASS = """

@@ -140,9 +140,9 @@ def test_compact_only_after_validation_and_equal_to_the_original():
     assert not make().compacted
 
 
-def test_columns_may_be_written_as_column_values_like_the_platform_returns_them():
-    # A row exported from the platform carries `column_values`: it must keep its columns, or its
-    # signature no longer matches the remote one and every such task shows as changed.
+def test_a_mapping_may_name_its_columns_column_values_like_the_platform_does():
+    # A task mapping written with the platform's `column_values` keeps its columns: dropping them
+    # would make its signature differ from the remote one, so the task would always show as changed.
     record = {"slug": "s", "scenario": "my-env:checkout", "args": {"b": 1, "a": 2}, "column_values": {"level": "hard"}}
     task = task_from_mapping(record, Location("export.json", 4))
     assert task.columns == {"level": "hard"}

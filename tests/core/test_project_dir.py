@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from hud_sync_hook.config import project_dir
-from tests.helpers.official import official_hud, run_official
 from tests.helpers.repo import make_repo, run_cli, write_files
 from tests.helpers.secrets import HUD_API_KEY
 from tests.helpers.serve import start_serve
@@ -99,37 +98,3 @@ def test_a_stored_id_unknown_to_this_platform_is_said_with_its_url(tmp_path):
     assert f"was not found on the platform ({server.url})" in stored.stderr
     local = run_cli("plan", "my-ts", "--api-url", "local", cwd=root)
     assert "is unknown to the local platform in .hud/local-platform.sqlite" in local.stdout
-
-
-needs_official = pytest.mark.skipif(official_hud() is None, reason="the official hud CLI 0.5.41 is not installed")
-
-
-@needs_official
-@pytest.mark.parametrize("layout", sorted(LAYOUTS))
-def test_a_config_written_by_either_tool_is_found_by_the_other(tmp_path, layout):
-    hud = official_hud()
-    root = tmp_path / "proj"
-    folder = make_layout(root, layout)
-    data_file = os.path.relpath(folder / "tasks.jsonl", root)  # the official reads a folder's Python files only
-    env = {"HUD_API_KEY": HUD_API_KEY}
-    with start_serve(tmp_path) as server:
-        official = run_official(hud, "sync", "tasks", "my-ts", data_file, "--yes", cwd=root, api_url=server.url,
-                                api_key=HUD_API_KEY, home=tmp_path / "home")
-        assert official.returncode == 0 and "Sync complete" in official.stdout, official.stdout + official.stderr
-        written = json.loads((root / ".hud" / "config.json").read_text())
-        for cwd, args in ((root, ["--source", os.path.dirname(data_file) or "."]), (folder, [])):
-            ours = run_cli("plan", *args, "--api-url", server.url, cwd=cwd, env=env)
-            assert ours.returncode == 0, ours.stderr
-            assert "All tasks up to date" in ours.stdout and "my-ts" in ours.stdout, ours.stdout
-        # Ours uploads a change from the task folder; the official, at the root, has nothing left to do.
-        (folder / "tasks.jsonl").write_text(ROWS + ROW_C)
-        applied = run_cli("apply", "--api-url", server.url, "--yes", cwd=folder, env=env)
-        assert applied.returncode == 0 and "1 created" in applied.stdout, applied.stderr
-        config = json.loads((root / ".hud" / "config.json").read_text())
-        assert config["tasksetId"] == written["tasksetId"]
-        check = run_official(hud, "sync", "tasks", "", data_file, "--dry-run", cwd=root, api_url=server.url,
-                             api_key=HUD_API_KEY, home=tmp_path / "home")
-    assert check.returncode == 0, check.stdout + check.stderr
-    assert "Using taskset ID from .hud/config.json" in check.stdout and "Unchanged: 3" in check.stdout
-    assert "All tasks up to date" in check.stdout
-    assert sorted(p.relative_to(root).as_posix() for p in root.rglob(".hud")) == [".hud"]

@@ -241,6 +241,32 @@ def test_markdown_keeps_to_its_limit_and_says_what_it_left_out():
     assert render_markdown(plan, limit=60_000) == render_markdown(plan)
     # An enormous preamble leaves only the title line, cut to the limit.
     assert render_markdown(plan, limit=20, preamble=["p" * 100]) == "### HUD taskset plan"
+    assert render_markdown(plan, limit=40, preamble=["p" * 100]) == "### HUD taskset plan: ts\n"
+    assert render_markdown(plan, limit=0) == ""
+
+
+def test_the_fixed_part_may_fill_the_limit_exactly():
+    plan = offline_plan([], taskset_name=None)
+    fixed = "### HUD taskset plan: ?\n**0 tasks found; plan unavailable**\n\n"
+    assert render_markdown(plan, limit=len(fixed)) == fixed
+    assert render_markdown(plan, limit=len(fixed) - 1) == "### HUD taskset plan: ?\n"
+
+
+def test_long_problems_skipped_files_and_notes_are_cut_to_their_own_lengths():
+    def shown(plan: Plan) -> str:
+        return render_markdown(plan, limit=60_000)
+
+    plan = offline_plan([], taskset_name="ts")
+    plan.problems = [Problem(Location("a.json", 1), "m" * (600 - len("a.json:1: ")))]
+    plan.skipped = [Skipped("b.py", "e" * 500)]
+    plan.notes = ["n" * 500]
+    body = shown(plan)
+    assert "- a.json:1: " + "m" * 590 + "\n" in body and "e" * 500 + "\n" in body and "> " + "n" * 500 + "\n" in body
+    plan.problems = [Problem(Location("a.json", 1), "m" * (601 - len("a.json:1: ")))]
+    plan.skipped = [Skipped("b.py", "e" * 501)]
+    plan.notes = ["n" * 501]
+    body = shown(plan)
+    assert "- a.json:1: " + "m" * 589 + "…\n" in body and "e" * 499 + "…\n" in body and "> " + "n" * 499 + "…\n" in body
 
 
 def test_extra_sections_come_before_the_plan_lists():
@@ -316,6 +342,10 @@ def test_each_row_is_shown_as_soon_as_it_and_the_count_of_the_rest_fit():
             assert len(text) <= cap
             assert (f"_{12 - shown} more, see the run log_" in text) == (shown < 12)
     assert first_cap_showing == {-1: 30, 0: 44, 1: 77, 2: 82, 3: 87, 4: 91, 5: 96, 6: 101, 7: 106, 8: 111, 9: 116, 10: 121, 12: 127}
+    # The last row needs no room for a "more" line: a long last row shows as soon as it fits.
+    two = ["- a", "- " + "x" * 60]
+    assert _section_text("T", None, two, 116).endswith("- a\n- " + "x" * 60 + "\n\n</details>\n")
+    assert "_1 more, see the run log_" in _section_text("T", None, two, 115)
     # A header alone fits exactly in its size plus one.
     assert _section_text("T", "| h |", [], 55) == "<details open><summary>T</summary>\n\n| h |\n\n</details>\n"
     assert _section_text("T", "| h |", [], 54) == "T: list left out, see the run log\n"
@@ -329,7 +359,26 @@ def test_a_small_section_gets_what_it_needs_and_the_long_list_every_character_le
         taskset_id=None,
         taskset_exists=True,
     )
+    # Too small for any list: the whole body says so in one line rather than break the limit.
+    assert render_markdown(plan, limit=221) == (
+        "### HUD taskset plan: ts\n**100 to create, 0 to update, 1 unchanged, 0 remote-only**\n\n"
+        "_The lists are too long to show here; see the run log._\n"
+    )
+    assert len(render_markdown(plan, limit=222)) <= 222 and "too long to show" not in render_markdown(plan, limit=222)
     below, at = render_markdown(plan, limit=2_039), render_markdown(plan, limit=2_040)
     assert "<summary>Unchanged (1)</summary>\n\n- same\n" in below and "<summary>Unchanged (1)</summary>\n\n- same\n" in at
     assert below.count("| task-") == 46 and "_54 more, see the run log_" in below
     assert at.count("| task-") == 47 and "_53 more, see the run log_" in at
+
+
+def test_a_small_table_beside_a_long_list_is_counted_with_its_header():
+    plan = build_plan(
+        [local("new", 0)] + [local(f"same-{i:03}", i + 1) for i in range(100)],
+        [remote(f"same-{i:03}") for i in range(100)],
+        taskset_name="ts",
+        taskset_id=None,
+        taskset_exists=True,
+    )
+    below, at = render_markdown(plan, limit=1_008), render_markdown(plan, limit=1_009)
+    assert "| new | e:s | tasks.json:0 |" in below and "| new | e:s | tasks.json:0 |" in at
+    assert (below.count("- same-"), at.count("- same-")) == (52, 53)

@@ -97,6 +97,68 @@ def test_rewrite_source_only_touches_environment_calls():
     assert rewrite_source(text, ["old"], "new") == "a = Environment('new')\nb = Environment( \"new\", x=1)\nc = 'old'\nd = Environment('older')\n"
 
 
+ENV_ID = "00000000-0000-0000-0000-0000000000dd"
+OTHER_ID = "00000000-0000-0000-0000-0000000000ee"
+ENV_TASKS = (
+    "class Environment:\n"
+    "    def __init__(self, name):\n"
+    "        self.name = name\n\n\n"
+    'ENV = Environment("shop")\n'
+    'tasks = [{"slug": "a", "env": {"name": ENV.name}, "scenario": "checkout", "args": {}}]\n'
+)
+
+
+def write_registry(tmp_path: Path) -> Path:
+    registry = tmp_path / "registry.json"
+    registry.write_text(json.dumps([
+        {"id": ENV_ID, "name": "shop-v2", "scenarios": ["checkout", "refund"], "latest_version": "3"},
+        {"id": OTHER_ID, "name": "other", "scenarios": []},
+    ]))
+    return registry
+
+
+def test_apply_plans_again_after_the_rewrite_and_uploads_the_new_plan(tmp_path):
+    project = tmp_path / "proj"
+    make_repo(project, {"tasks.py": ENV_TASKS, ".hud/config.json": {"registryId": ENV_ID}})
+    with start_serve(tmp_path, "--registry", str(write_registry(tmp_path))) as server:
+        status, screen = run_in_pty(
+            ["apply", "demo", "--api-url", server.url], project, [("Environment('shop-v2')", "y"), ("Upload 1", "y")],
+            env={"HUD_API_KEY": HUD_API_KEY},
+        )
+        exported = subprocess.run(
+            [sys.executable, "-m", "hud_sync_hook", "export", "demo", "--out", "out.json", "--api-url", server.url],
+            cwd=project, env=dict(os.environ, PYTHONPATH=str(REPO_ROOT), HUD_API_KEY=HUD_API_KEY), capture_output=True, text=True,
+        )
+    assert status == 0, screen
+    assert "Rewrote 1 file(s)" in screen and "Collecting the tasks again after the rewrite" in screen
+    # The second plan, shown before the upload, no longer has the old name; the upload is the new plan.
+    second = screen.split("Collecting the tasks again after the rewrite")[1]
+    assert "Sync plan for 'demo'" in second and "uses 'shop'" not in second
+    assert "1 created" in screen
+    assert exported.returncode == 0, exported.stderr
+    assert [t["env"]["name"] for t in json.loads((project / "out.json").read_text())] == ["shop-v2"]
+
+
+def test_link_env_picker_switch_prompt_scenarios_and_reference_fix(tmp_path):
+    project = tmp_path / "proj"
+    make_repo(project, {"tasks.py": ENV_TASKS, ".hud/config.json": {"registryId": OTHER_ID, "registryName": "other"}})
+    with start_serve(tmp_path, "--registry", str(write_registry(tmp_path))) as server:
+        status, screen = run_in_pty(
+            ["link-env", "--api-url", server.url],
+            project,
+            [("Select environment number", "1"), ("Switch to the new environment? [y/N]", "y"),
+             ("Update these references? [y/N]", "y")],
+            env={"HUD_API_KEY": HUD_API_KEY},
+        )
+    assert status == 0, screen
+    assert f"1. shop-v2 v3 ({ENV_ID[:8]}...)" in screen and f"2. other ({OTHER_ID[:8]}...) (currently linked)" in screen
+    assert f"Currently linked to: other ({OTHER_ID})" in screen
+    assert "Registered scenarios (2):" in screen and "  refund" in screen
+    assert "tasks.py:6: Environment('shop') -> Environment('shop-v2')" in screen
+    assert 'Environment("shop-v2")' in (project / "tasks.py").read_text()
+    assert json.loads((project / ".hud" / "config.json").read_text())["registryId"] == ENV_ID
+
+
 def test_changes_are_coloured_on_a_terminal_and_plain_in_a_pipe(tmp_path):
     project = make_project(tmp_path)
     with start_serve(tmp_path) as server:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hud_sync_hook.model import Location, task_from_mapping
+from hud_sync_hook.task_row import read_row
 from hud_sync_hook.validate import compact_if_valid, validate, validate_task
 
 
@@ -184,3 +185,11 @@ def test_only_a_valid_task_is_made_compact_and_a_compact_task_is_not_checked_aga
     compact_if_valid(bad)
     assert good.compacted and not bad.compacted
     assert good.args == {"a": 1} and validate_task(good) == []
+
+
+def test_what_the_row_reader_refused_is_reported_with_the_other_problems():
+    row = read_row({"slug": "r", "scenario": "s", "env": "plain", "agent_config": {"append_setup_tool": "maybe"}}, Location("tasks.jsonl", 3))
+    assert messages(row) == [
+        "tasks.jsonl:3: task 'r': env must be an object with a name, found a string (write env as {\"name\": \"my-env\"})",
+        "tasks.jsonl:3: task 'r': agent_config.append_setup_tool must be true or false, found 'maybe' (write true or false)",
+    ]

@@ -255,4 +255,4 @@ def test_parse_retry_after_and_loopback_hosts():
     assert parse_retry_after(later, 120, now=now) == 30.0
     assert parse_retry_after(later, 20, now=now) == 20.0 and parse_retry_after(later, 120, now=now + timedelta(hours=1)) == 0.0
     assert all(map(is_loopback_host, ["127.0.0.1", "127.9.9.9", "::1", "[::1]", "localhost", "::ffff:127.0.0.1"]))
-    assert not any(map(is_loopback_host, ["10.0.0.1", "example.invalid", "128.0.0.1", "localhost.example", "api.localhost"]))
+    assert not any(map(is_loopback_host, ["10.0.0.1", "example.invalid", "128.0.0.1", "localhost.example", "api.localhost", "localhost.", "127.0.0.1."]))

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 GENERATOR_VERSION = 1
-FORMATS = ("jsonl", "yaml", "py")
-FILE_NAMES = {"jsonl": "tasks.jsonl", "yaml": "tasks.yaml", "py": "tasks.py"}
+FORMATS = ("jsonl", "yaml", "py", "jsonl-v6")
+FILE_NAMES = {"jsonl": "tasks.jsonl", "yaml": "tasks.yaml", "py": "tasks.py", "jsonl-v6": "tasks.jsonl"}
 ENV_NAME = "bench-env"
 SCENARIOS = ("checkout", "refund", "search", "support-chat", "inventory", "onboarding")
 
@@ -127,6 +127,34 @@ def _write_jsonl(path: Path, count: int) -> None:
             out.write(json.dumps(task, ensure_ascii=False) + "\n")
 
 
+def v6_row(task: dict[str, Any]) -> dict[str, Any]:
+    """Task i as a row of the v6 SDK (`hud` 0.6): the env by name, the template `id`."""
+    row: dict[str, Any] = {"env": ENV_NAME, "id": task["scenario"], "args": task["args"], "slug": task["slug"]}
+    for key in ("validation", "columns"):
+        if key in task:
+            row[key] = task[key]
+    return row
+
+
+def remote_item_v6(task: dict[str, Any], i: int) -> dict[str, Any]:
+    """The `/v2` upload item the remote was seeded with: task i, different args for every tenth."""
+    row = v6_row(task)
+    item: dict[str, Any] = {"name": row.pop("slug"), "env": {"name": row.pop("env")}, "task_id": row.pop("id"), **row}
+    if i % 10 == 0:
+        item["args"] = {**task["args"], "prompt": task["args"]["prompt"] + " (previous wording)"}
+    return item
+
+
+def remote_seed_v6(count: int) -> Iterator[dict[str, Any]]:
+    return (remote_item_v6(make_task(i), i) for i in range(count // 2))
+
+
+def _write_jsonl_v6(path: Path, count: int) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for task in tasks(count):
+            out.write(json.dumps(v6_row(task), ensure_ascii=False) + "\n")
+
+
 def _write_yaml(path: Path, count: int) -> None:
     import yaml
 
@@ -148,7 +176,7 @@ def _write_py(path: Path, count: int) -> None:
         out.write("]\n")
 
 
-WRITERS = {"jsonl": _write_jsonl, "yaml": _write_yaml, "py": _write_py}
+WRITERS = {"jsonl": _write_jsonl, "yaml": _write_yaml, "py": _write_py, "jsonl-v6": _write_jsonl_v6}
 
 
 def ensure_fixture(root: Path, count: int, fmt: str) -> Path:

@@ -51,7 +51,7 @@ RESULTS_HEADER = (
     "below so regressions show. Times are wall-clock seconds, median (min-max) over the runs.\n"
 )
 
-BARE_PARSE = {
+BARE_PARSE: dict[str, str] = {
     "jsonl": (
         "import json, sys, time\n"
         "t = time.perf_counter()\n"
@@ -73,6 +73,7 @@ BARE_PARSE = {
         "print(time.perf_counter() - t, len(rows))\n"
     ),
 }
+BARE_PARSE["jsonl-v6"] = BARE_PARSE["jsonl"]
 
 
 # -- measuring one process ----------------------------------------------------------------------
@@ -160,9 +161,10 @@ class Client:
         data = response.read()
         return time.perf_counter() - started, response.status, data
 
-    def upload(self, name: str, records: list[dict[str, Any]]) -> float:
-        body = json.dumps({"name": name, "tasks": records}).encode()
-        seconds, status, data = self.call("POST", "/tasks/upload", body)
+    def upload(self, name: str, records: list[dict[str, Any]], v2: bool = False) -> float:
+        """`POST /tasks/upload`, or with `v2` the v6 SDK's `POST /v2/tasks/upload`."""
+        payload = {"taskset_name" if v2 else "name": name, "tasks": records}
+        seconds, status, data = self.call("POST", "/v2/tasks/upload" if v2 else "/tasks/upload", json.dumps(payload).encode())
         if status != 200:
             raise RuntimeError(f"upload failed: {status} {data[:300]!r}")
         return seconds
@@ -171,17 +173,20 @@ class Client:
         self.conn.close()
 
 
-def upload_all(client: Client, name: str, records: Sequence[dict[str, Any]], timings: Stat | None = None) -> None:
+def upload_all(
+    client: Client, name: str, records: Sequence[dict[str, Any]], timings: Stat | None = None, v2: bool = False
+) -> None:
     for start in range(0, len(records), BATCH):
-        seconds = client.upload(name, list(records[start : start + BATCH]))
+        seconds = client.upload(name, list(records[start : start + BATCH]), v2)
         if timings is not None:
             timings.add(seconds)
 
 
-def seed_db(work: Path, size: int, *, all_changed: bool = False) -> Path:
-    """A store whose taskset holds what the remote should hold for an N-task fixture; with
-    `all_changed`, every one of the N tasks, each with other args (the most a plan can diff)."""
-    db = work / f"seed-{size}{'-all-changed' if all_changed else ''}.sqlite"
+def seed_db(work: Path, size: int, v6: bool = False, *, all_changed: bool = False) -> Path:
+    """A store whose taskset holds what the remote should hold for an N-task fixture (with `v6`,
+    the same taskset on the v6 SDK's API as well); with `all_changed`, every one of the N tasks,
+    each with other args (the most a plan can diff)."""
+    db = work / f"seed-{size}{'-v6' if v6 else ''}{'-all-changed' if all_changed else ''}.sqlite"
     copy_db(work / "absent", db)
     if all_changed:
         records = [fixtures.remote_record(fixtures.make_task(i), 0) for i in range(size)]
@@ -190,6 +195,8 @@ def seed_db(work: Path, size: int, *, all_changed: bool = False) -> Path:
     with start_serve(work, "--db", str(db)) as serve:
         client = Client(serve.url)
         upload_all(client, TASKSET, records)
+        if v6:
+            upload_all(client, TASKSET, list(fixtures.remote_seed_v6(size)), v2=True)
         client.close()
     return db
 
@@ -265,7 +272,7 @@ class Bench:
     def size(self, size: int) -> list[Row]:
         paths = {fmt: fixtures.ensure_fixture(FIXTURES, size, fmt) for fmt in self.args.formats}
         self.log(f"{size} tasks: seeding the remote with {size // 2}")
-        seed = seed_db(self.work, size)
+        seed = seed_db(self.work, size, v6="jsonl-v6" in self.args.formats)
         expected = fixtures.expected_counts(size)
         summary = (
             f"{expected['create']} to create, {expected['update']} to update, "

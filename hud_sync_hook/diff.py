@@ -1,9 +1,10 @@
 """What an update changes, field by field: scenario, environment, each args key, validation,
-agent_config and columns, old → new.
+agent_config and columns (v6 rows: id, env, args, ..., runtime_config, verifier), old → new.
 
 Pure: no I/O. A plan keeps, for each slug it will update, only a compact `RemoteTask` (the remote
-signature's JSON and the scenario and environment names), so the diff of 100,000 updates is made
-from strings, one task at a time, when a plan is shown.
+signature's JSON and, for v5, the scenario and environment names, which that signature leaves out
+or shortens), so the diff of 100,000 updates is made from strings, one task at a time, when a plan
+is shown. What is compared depends on the SDK generation: each dialect brings its `Rules`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from hud_sync_hook.inert import text as inert_text
 from hud_sync_hook.model import TaskSpec, canonical_json, remote_signature, remote_slug, short_scenario, signature_digest
@@ -44,9 +45,10 @@ ABSENT: Any = _Absent()
 
 @dataclass(frozen=True, slots=True)
 class RemoteTask:
-    """What the diff of one update needs of the remote record, as three strings: the scenario and
-    environment names as stored, and the signature's canonical JSON (args, validation,
-    agent_config, columns)."""
+    """What the diff of one update needs of a task, as three strings: the scenario and environment
+    names as stored (v5; empty for a generation whose signature holds them), and the signature's
+    canonical JSON (v5: args, validation, agent_config, columns; v6: the whole row but its slug).
+    A local task is put in the same form to be compared with it."""
 
     scenario: str
     env: str | None
@@ -54,6 +56,28 @@ class RemoteTask:
 
     def values(self) -> dict[str, Any]:
         return _body_values(self.body)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How one SDK generation's tasks are compared: a remote record's slug and signature (the one
+    whose digest the plan compares with the local task's `signature`), the compact form of a remote
+    record and of a local task, and the fields that form shows, in the order a reviewer reads them.
+
+    Every function is total over what a platform can answer: a wrongly typed value in a record
+    makes a signature that differs from any valid local task (the task is shown changed), never an
+    exception."""
+
+    remote_slug: Callable[[Mapping[str, Any]], str | None]
+    remote_signature: Callable[[Mapping[str, Any]], str]
+    #: (record, its signature) -> RemoteTask
+    remote_task: Callable[[Mapping[str, Any], str], RemoteTask]
+    #: local task -> RemoteTask
+    local_task: Callable[[Any], RemoteTask]
+    #: RemoteTask -> {field: value}, a field that is not there left out
+    fields: Callable[[RemoteTask], dict[str, Any]]
+    #: fields in reading order; any other field follows, sorted
+    order: Sequence[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,33 +145,61 @@ def _local_body(task: TaskSpec) -> str:
     return task.signature[len(short_scenario(task.qualified_scenario)) + 1 :]
 
 
-def uploads_other_env(task: TaskSpec, remote: RemoteTask) -> bool:
-    """Whether uploading `task` would change the remote task's environment (which the signature,
-    and so the plan, leaves out: it counts only for a task that is uploaded anyway)."""
-    return _local_env(task) != remote.env
+def local_task(task: TaskSpec) -> RemoteTask:
+    """A v5 task in the compact form of a remote one."""
+    return RemoteTask(scenario=task.qualified_scenario, env=_local_env(task), body=_local_body(task))
 
 
-def keeper(local: Iterable[TaskSpec], *, force: bool = False) -> Callable[[Mapping[str, Any]], Any]:
+def v5_fields(compact: RemoteTask) -> dict[str, Any]:
+    """The short scenario, the environment an upload names (outside the signature), and the
+    signature's own fields."""
+    fields: dict[str, Any] = {"scenario": short_scenario(compact.scenario)}
+    if compact.env is not None:
+        fields["env"] = compact.env
+    fields.update(compact.values())
+    return fields
+
+
+V5 = Rules(
+    remote_slug=remote_slug,
+    remote_signature=remote_signature,
+    remote_task=remote_task,
+    local_task=local_task,
+    fields=v5_fields,
+    order=("scenario", "env", *BODY_FIELDS),
+)
+
+
+def uploads_other_env(task: TaskSpec, remote: RemoteTask, rules: Rules = V5) -> bool:
+    """Whether uploading `task` would change the remote task's environment where the signature,
+    and so the plan, leaves it out (v5: it counts only for a task that is uploaded anyway; a
+    generation whose signature holds the environment never gets here with another one)."""
+    return rules.local_task(task).env != remote.env
+
+
+def keeper(
+    local: Iterable[TaskSpec], *, force: bool = False, rules: Rules = V5
+) -> Callable[[Mapping[str, Any]], Any]:
     """A `keep` function for a streamed fetch: (slug, digest) for every remote task, and a third
     item, its `RemoteTask`, only for a slug the plan will update and show a change for: a local
     task with another signature (or, forced, another environment). Memory then grows with the
-    changed tasks, not with the taskset."""
+    changed tasks, not with the taskset. `rules` are the SDK generation's (its dialect's `diff`)."""
     by_slug = {task.slug: task for task in local}
 
     def keep(record: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        slug = remote_slug(record)
+        slug = rules.remote_slug(record)
         if slug is None:
             return None
-        sig = remote_signature(record)
+        sig = rules.remote_signature(record)
         digest = signature_digest(sig)
         task = by_slug.get(slug)
         if task is None:
             return slug, digest
         if digest != signature_digest(task.signature):
-            return slug, digest, remote_task(record, sig)
+            return slug, digest, rules.remote_task(record, sig)
         if force:
-            compact = remote_task(record, sig)
-            if uploads_other_env(task, compact):
+            compact = rules.remote_task(record, sig)
+            if uploads_other_env(task, compact, rules):
                 return slug, digest, compact
         return slug, digest
 
@@ -169,22 +221,17 @@ def _keyed(field: str, old: Any, new: Any) -> list[Change]:
     return changes
 
 
-def task_changes(task: TaskSpec, remote: RemoteTask | None) -> list[Change]:
-    """What uploading `task` changes in `remote`; empty without a remote record (a forced update
-    of an identical task)."""
+def task_changes(task: TaskSpec, remote: RemoteTask | None, rules: Rules = V5) -> list[Change]:
+    """What uploading `task` changes in `remote`, under the generation's `rules`; empty without a
+    remote record (a forced update of an identical task)."""
     if remote is None:
         return []
     changes: list[Change] = []
-    old_scenario = short_scenario(remote.scenario)
-    new_scenario = short_scenario(task.qualified_scenario)
-    if old_scenario != new_scenario:
-        changes.append(Change("scenario", None, old_scenario, new_scenario))
-    if uploads_other_env(task, remote):
-        old_env, new_env = remote.env, _local_env(task)
-        changes.append(Change("env", None, ABSENT if old_env is None else old_env, ABSENT if new_env is None else new_env))
-    old_values = remote.values()
-    new_values = _body_values(_local_body(task))
-    for field in BODY_FIELDS:
+    old_values = rules.fields(remote)
+    new_values = rules.fields(rules.local_task(task))
+    known = set(rules.order)
+    others = sorted((set(old_values) | set(new_values)) - known)
+    for field in (*rules.order, *others):
         before = old_values.get(field, ABSENT)
         after = new_values.get(field, ABSENT)
         if before is ABSENT and after is ABSENT:

@@ -11,8 +11,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-from hud_sync_hook.diff import Change, RemoteTask, remote_task, task_changes, uploads_other_env
-from hud_sync_hook.model import Location, Problem, TaskSpec, remote_signature, remote_slug, signature_digest
+from hud_sync_hook.diff import V5, Change, RemoteTask, Rules, task_changes, uploads_other_env
+from hud_sync_hook.model import Location, Problem, TaskSpec, signature_digest
 
 # 2: each update lists its `changes`.
 SCHEMA_VERSION = 2
@@ -54,12 +54,16 @@ class Plan:
     plan_hash: str = ""
     platform_url: str | None = None  # where the plan was made (shown in every rendering)
     key_source: str | None = None  # where the API key came from, never the key
+    #: the HUD SDK generation the tasks were read as: `v5` or `v6`
+    sdk: str = "v5"
     # The remote side of each update that changes something, compact; see `changes`.
     remote_tasks: dict[str, RemoteTask] = field(default_factory=dict)
+    # How the SDK generation compares a task (the dialect's `diff` rules).
+    rules: Rules = field(default=V5, repr=False, compare=False)
 
     def changes(self, task: TaskSpec) -> list[Change]:
         """What uploading `task` (one of `update`) changes on the platform, field by field."""
-        return task_changes(task, self.remote_tasks.get(task.slug))
+        return task_changes(task, self.remote_tasks.get(task.slug), self.rules)
 
     @property
     def to_upload(self) -> list[TaskSpec]:
@@ -129,12 +133,14 @@ def build_plan(
     taskset_exists: bool,
     force: bool = False,
     filtered_out: Iterable[str] = (),
+    rules: Rules = V5,
 ) -> Plan:
     """Diff `local` (already validated and filtered) against the remote taskset.
 
     `remote` holds task records as the platform returns them, or what `diff.keeper` keeps of them
     (a streamed fetch keeps only that): (slug, digest), with the compact remote task as a third
-    item for the slugs whose changes are shown.
+    item for the slugs whose changes are shown. `rules` are the SDK generation's (its dialect's
+    `diff`): how a record's slug and signature are read, and how a change is shown.
     """
     local_sorted = sorted(local, key=lambda t: t.slug)
     by_slug = {t.slug: t for t in local_sorted}
@@ -142,13 +148,13 @@ def build_plan(
     remote_tasks: dict[str, RemoteTask] = {}
     for item in remote:
         if isinstance(item, Mapping):
-            slug = remote_slug(item)
+            slug = rules.remote_slug(item)
             if slug is None:
                 continue
-            sig = remote_signature(item)
+            sig = rules.remote_signature(item)
             digest = signature_digest(sig)
             # Full records (tests, small tasksets): keep the compact form only for a local slug.
-            kept: RemoteTask | None = remote_task(item, sig) if slug in by_slug else None
+            kept: RemoteTask | None = rules.remote_task(item, sig) if slug in by_slug else None
         else:
             slug, digest = item[0], item[1]
             kept = item[2] if len(item) > 2 else None
@@ -157,7 +163,9 @@ def build_plan(
             remote_tasks.pop(slug, None)  # a repeated slug: the last record counts, as for the digest
         else:
             remote_tasks[slug] = kept
-    plan = Plan(taskset_name=taskset_name, taskset_id=taskset_id, taskset_exists=taskset_exists, forced=force)
+    plan = Plan(
+        taskset_name=taskset_name, taskset_id=taskset_id, taskset_exists=taskset_exists, forced=force, rules=rules
+    )
     for task in local_sorted:
         existing = remote_by_slug.pop(task.slug, None)
         if existing is None:
@@ -169,7 +177,7 @@ def build_plan(
         elif force:
             plan.update.append(task)
             compact = remote_tasks.get(task.slug)
-            if compact is not None and uploads_other_env(task, compact):
+            if compact is not None and uploads_other_env(task, compact, rules):
                 plan.remote_tasks[task.slug] = compact
         else:
             plan.unchanged.append(task)

@@ -5,15 +5,20 @@ files (a FIFO that blocks whoever opens it, a device). Reads here take regular f
 links only when they stay inside `root` (the repository) when one is given; writes are atomic (a
 temporary file beside the target, then a rename), never go through a link, and never replace
 anything but a regular file. Every refusal is an `UnsafePath`: one line naming the file.
+
+`write_below` is the strict form for a writer that runs beside code it does not trust (the GitHub
+Action): it follows no link at all below a trusted folder, walking from folder descriptors
+(`openat` with O_NOFOLLOW), so nothing can swap a component for a link between a check and the write.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import secrets
 import stat
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO
 
 from hud_sync_hook.errors import HudSyncError
@@ -43,6 +48,10 @@ def shown(path: Path | str) -> str:
         return Path(absolute).relative_to(os.getcwd()).as_posix()
     except ValueError:
         return str(path)
+
+
+class LinkInTheWay(UnsafePath):
+    """A link, or anything but a folder or a regular file, where `write_below` was to write."""
 
 
 def kind(mode: int) -> str:
@@ -171,3 +180,95 @@ def write_bytes(path: Path | str, data: bytes, root: Path | None = None, *, crea
 
 def write_text(path: Path | str, text: str, root: Path | None = None, *, create_folder: bool = False) -> None:
     write_bytes(path, text.encode("utf-8"), root, create_folder=create_folder)
+
+
+# -- writing below a trusted folder without following any link ------------------------------------
+
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _parts(relative: str | PurePosixPath) -> list[str]:
+    parts = [p for p in PurePosixPath(relative).parts if p not in ("", ".")]
+    if not parts or any(p == ".." or "/" in p for p in parts) or PurePosixPath(relative).is_absolute():
+        raise ValueError(f"not a relative path inside the folder: {relative!r}")
+    return parts
+
+
+def _open_dir(parent_fd: int, name: str, shown: str, *, create: bool, owner: tuple[int, int] | None) -> int:
+    for _ in range(2):
+        try:
+            return os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+        except FileNotFoundError:
+            if not create:
+                raise
+            try:
+                os.mkdir(name, 0o755, dir_fd=parent_fd)
+            except FileExistsError:
+                continue  # made meanwhile: open it (still without following a link)
+            if owner is not None:
+                os.chown(name, *owner, dir_fd=parent_fd, follow_symlinks=False)
+        except OSError as err:
+            if err.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                raise LinkInTheWay("is a link or not a folder; refusing to write through it", shown, "remove it from the repository") from None
+            raise
+    raise LinkInTheWay("keeps changing while it is written; refusing to write through it", shown, "check what else writes there")
+
+
+def write_below(
+    root: Path | str,
+    relative: str | PurePosixPath,
+    data: bytes,
+    *,
+    owner: tuple[int, int] | None = None,
+    mode: int = 0o644,
+    if_missing: bool = False,
+) -> bool:
+    """Write `data` to `root/relative` without following any link below `root` (which is trusted):
+    every folder is opened from its parent's descriptor with O_NOFOLLOW (and created when missing,
+    owned by `owner`), the file is written to a new name (O_EXCL | O_NOFOLLOW) and renamed over the
+    target. Returns False when `if_missing` and the file exists.
+
+    Raises LinkInTheWay when a link (or anything but a folder or a regular file) is in the way.
+    """
+    parts = _parts(relative)
+    fd = os.open(str(root), os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        shown = []
+        for name in parts[:-1]:
+            shown.append(name)
+            next_fd = _open_dir(fd, name, "/".join(shown), create=True, owner=owner)
+            os.close(fd)
+            fd = next_fd
+        name = parts[-1]
+        shown_file = "/".join(parts)
+        try:
+            existing = os.stat(name, dir_fd=fd, follow_symlinks=False)
+        except FileNotFoundError:
+            existing = None
+        if existing is not None:
+            if stat.S_ISLNK(existing.st_mode):
+                raise LinkInTheWay("is a link; refusing to write through it", shown_file, "remove it from the repository")
+            if not stat.S_ISREG(existing.st_mode):
+                raise LinkInTheWay(f"is {kind(existing.st_mode)}; refusing to write over it", shown_file, "remove it from the repository")
+            if if_missing:
+                return False
+        temp = f".{name}.{secrets.token_hex(8)}.tmp"
+        out = os.open(temp, _NEW_FILE_FLAGS, mode, dir_fd=fd)
+        try:
+            with os.fdopen(out, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                if owner is not None:
+                    os.fchown(handle.fileno(), *owner)
+                os.fsync(handle.fileno())
+            os.rename(temp, name, src_dir_fd=fd, dst_dir_fd=fd)
+        except BaseException:
+            try:
+                os.unlink(temp, dir_fd=fd)
+            except OSError:
+                pass
+            raise
+        return True
+    finally:
+        os.close(fd)

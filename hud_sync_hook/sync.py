@@ -12,13 +12,14 @@ from typing import Any, Callable, Sequence
 
 from hud_sync_hook.bulk import paused_gc
 from hud_sync_hook.config import ProjectConfig, load_project_config, save_config
-from hud_sync_hook.discovery import Discovery, discover
+from hud_sync_hook.dialect import Choice, Dialect, choose
+from hud_sync_hook.dialect import get as get_dialect
+from hud_sync_hook.discovery import Discovery
 from hud_sync_hook.errors import HudSyncError, PlatformError
 from hud_sync_hook.diff import keeper
 from hud_sync_hook.model import Problem, TaskSpec, column_definitions, short_scenario
 from hud_sync_hook.plan import EnvMismatch, Plan, build_plan, select_tasks
 from hud_sync_hook.platform.base import Platform, is_uuid
-from hud_sync_hook.validate import validate
 
 DEFAULT_BATCH_SIZE = 500
 
@@ -34,10 +35,16 @@ class LocalTasks:
     problems: list[Problem]
     selected: list[TaskSpec]
     filtered_out: set[str]
+    sdk: Choice | None = None
 
     @property
     def all_tasks(self) -> list[TaskSpec]:
         return self.discovery.tasks
+
+    @property
+    def dialect(self) -> Dialect:
+        """The SDK generation these tasks were read as (v5 unless chosen otherwise)."""
+        return get_dialect(self.sdk.name if self.sdk else "v5")
 
 
 def source_folder(source: Path) -> Path:
@@ -62,16 +69,22 @@ def read_local(
     exclude: Sequence[str] = (),
     import_timeout: float = 60.0,
     allow_python: bool = True,
+    sdk: str | None = "auto",
 ) -> LocalTasks:
-    """Discover and validate; raises only for a source that cannot be read at all."""
+    """Discover and validate; raises only for a source that cannot be read at all.
+
+    `sdk` (`auto`, `v5`, `v6`) picks the HUD SDK generation, before anything is imported."""
     base = base or Path.cwd()
     source_path = Path(source)
     with paused_gc(freeze=True):
-        discovery = discover(source_path, base=base, import_timeout=import_timeout, allow_python=allow_python)
         folder = source_folder(source_path.resolve()) if source_path.exists() else base
         config = load_project_config(folder)
         project_root = config.path.parent.parent  # where `.hud/` lives: the config and the local store
-        problems = list(discovery.problems) + validate(discovery.tasks)
+        chosen = choose(sdk, source_path, config_data=config.data, config_shown=config.shown(), base=base)
+        dialect = get_dialect(chosen.name)
+        config = dialect.adapt_config(config)
+        discovery = dialect.discover(source_path, base=base, import_timeout=import_timeout, allow_python=allow_python)
+        problems = list(discovery.problems) + dialect.validate(discovery.tasks)
         selected, filtered_out = select_tasks(discovery.tasks, only, exclude)
     if not selected and not problems and discovery.tasks:
         if only is not None and all(task.slug != only for task in discovery.tasks):
@@ -89,6 +102,7 @@ def read_local(
         problems=problems,
         selected=selected,
         filtered_out=filtered_out,
+        sdk=chosen,
     )
 
 
@@ -134,10 +148,13 @@ def plan_against(
     force: bool = False,
 ) -> Plan:
     """Resolve the taskset on the platform and diff the selected local tasks against it."""
+    dialect = local.dialect
+    dialect.before_plan(platform, local)
     stored = local.config.taskset_id
     records: list[tuple] = []
-    # Per remote task only (slug, digest), plus the compact record of each that changed.
-    keep = keeper(local.selected, force=force)
+    # Per remote task only (slug, digest), plus the compact record of each that changed, both
+    # read by the generation's rules (v6 signs the whole row, v5 the scenario and its arguments).
+    keep = keeper(local.selected, force=force, rules=dialect.diff)
     name = ref.name
     taskset_id = ref.id
     exists = False
@@ -171,7 +188,9 @@ def plan_against(
             taskset_exists=exists,
             force=force,
             filtered_out=local.filtered_out,
+            rules=dialect.diff,
         )
+    plan.sdk = dialect.name
     if stored and stored != taskset_id:
         if taskset_id is None and platform.fetch_tasks(stored, keep=_nothing) == (None, []):
             # Not a switch: the stored id belongs to another platform (or another local store).

@@ -544,9 +544,15 @@ def report(results: list[ModuleResult], equivalents: dict[tuple[str, str], str])
     return "\n".join(lines)
 
 
-def record(text: str, label: str, seconds: float, workers: int) -> None:
+def _code_state() -> tuple[str, bool]:
+    """The commit the run starts from, and whether the package or the tests differ from it."""
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "hud_sync_hook", "tests"], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
+    return commit, bool(dirty)
+
+
+def record(text: str, label: str, seconds: float, workers: int, state: tuple[str, bool]) -> None:
+    commit, dirty = state
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     header = (
         "# Mutation testing results\n\n"
@@ -587,6 +593,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{m.path}:{m.line} {m.key}{flag}")
         return 0
     started = time.monotonic()
+    state = _code_state()  # taken now: the tree may move on while a long run goes
     results = []
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
@@ -601,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
     text = report(results, {} if args.only else equivalents)  # a partial run cannot tell a stale entry
     print(text)
     if args.record:
-        record(text, args.record, time.monotonic() - started, args.workers)
+        record(text, args.record, time.monotonic() - started, args.workers, state)
     return 0
 
 

@@ -37,6 +37,26 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, with_taskset: bool 
         metavar="SECONDS",
         help="give up importing a Python task file after this long (default: 60)",
     )
+    add_sdk_argument(parser)
+
+
+def add_sdk_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sdk",
+        choices=("auto", "v5", "v6"),
+        default="auto",
+        help="HUD SDK generation of the tasks: v5 (hud-python 0.5), v6 (hud 0.6), or auto to decide "
+        "from .hud/config.json, the task files and the installed SDK (default: auto)",
+    )
+
+
+def project_dialect(args: argparse.Namespace, folder: Path, config):
+    """The SDK generation of the project in `folder` (from --sdk, its config and files) and the
+    config as that generation reads it."""
+    from hud_sync_hook.dialect import choose, get
+
+    dialect = get(choose(args.sdk, folder, config_data=config.data, config_shown=config.shown()).name)
+    return dialect, dialect.adapt_config(config)
 
 
 def _looks_like_path(value: str) -> bool:
@@ -129,6 +149,12 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
         "--force", action="store_true", help="treat every selected task as changed: plan (and apply uploads) all of them"
     )
     parser.add_argument("--dry-run", action="store_true", help="show the plan and upload nothing (what `plan` does)")
+    parser.add_argument(
+        "--project",
+        metavar="NAME|ID",
+        help="v6: the project new tasksets go to (default: project_id in .hud/config.json, "
+        "$HUD_DEFAULT_PROJECT, else the team's default)",
+    )
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="how to show the plan")
     parser.add_argument("--out", metavar="FILE", help="also write the rendered plan to FILE")
     add_api_arguments(parser)
@@ -147,7 +173,7 @@ def add_api_arguments(parser: argparse.ArgumentParser) -> None:
         help="platform URL, or `local` / `local:PATH` for the SQLite platform (default: $HUD_API_URL or https://api.hud.ai)",
     )
     parser.add_argument(
-        "--timeout", type=float, default=30.0, metavar="SECONDS", help="HTTP timeout per request (default: 30)"
+        "--timeout", type=float, default=30.0, metavar="SECONDS", help="bound on each request, first byte to last (default: 30)"
     )
 
 
@@ -186,8 +212,9 @@ def api_url(args: argparse.Namespace) -> str:
     return args.api_url or os.environ.get("HUD_API_URL") or DEFAULT_API_URL
 
 
-def open_platform_for(args: argparse.Namespace, project_root: Path | None):
-    """The platform the arguments name; the API key is required for anything but `local`."""
+def open_platform_for(args: argparse.Namespace, project_root: Path | None, dialect=None):
+    """The platform the arguments name, spoken in `dialect`'s API (v5 unless given); the API key
+    is required for anything but `local`."""
     from hud_sync_hook.platform import open_platform
     from hud_sync_hook.trust import find_api_key
 
@@ -205,7 +232,8 @@ def open_platform_for(args: argparse.Namespace, project_root: Path | None):
                 "(or use --api-url local to try the local platform)"
             )
         output.register_secret(key)
-    platform = open_platform(url, key, project_root=project_root, timeout=getattr(args, "timeout", 30.0))
+    opener = dialect.open_platform if dialect is not None else open_platform
+    platform = opener(url, key, project_root=project_root, timeout=getattr(args, "timeout", 30.0))
     if key:
         platform.key_source = found.source
     return platform

@@ -25,7 +25,7 @@ def confirm(question: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hud_sync_hook.sync import apply_plan, landed_message, remember_taskset
+    from hud_sync_hook.sync import apply_plan, landed_message
 
     if args.batch_size < 1:
         raise HudSyncError("--batch-size must be at least 1")
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         )
         if outcome.taskset_id:
             try:
-                if remember_taskset(local, outcome.taskset_id, plan.taskset_name):
+                if local.dialect.remember_taskset(local, outcome.taskset_id, plan.taskset_name):
                     output.info(f"Stored tasksetId {outcome.taskset_id} in {local.config.shown()}")
             except HudSyncError as err:
                 output.warning(f"uploaded, but could not store the taskset id: {err}")

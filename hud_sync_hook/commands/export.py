@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hud_sync_hook.commands._common import add_api_arguments, open_platform_for
+from hud_sync_hook.commands._common import add_api_arguments, add_sdk_argument, open_platform_for, project_dialect
 from hud_sync_hook.errors import HudSyncError
 
 
@@ -17,6 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("taskset", nargs="?", help="taskset name or id (default: tasksetId in .hud/config.json)")
     parser.add_argument("--id", dest="taskset_id", metavar="UUID", help="taskset id")
     parser.add_argument("--out", required=True, metavar="FILE", help="output file: .json, .jsonl or .csv")
+    add_sdk_argument(parser)
     add_api_arguments(parser)
 
 
@@ -70,9 +71,9 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".json", ".jsonl", ".csv"):
         raise HudSyncError(f"unsupported export format '{out.suffix or out.name}'; use .json, .jsonl or .csv", file=args.out)
-    config = load_project_config(Path.cwd())
+    dialect, config = project_dialect(args, Path.cwd(), load_project_config(Path.cwd()))
     ref = choose_taskset(args.taskset, args.taskset_id, config)
-    platform = open_platform_for(args, config.path.parent.parent)
+    platform = open_platform_for(args, config.path.parent.parent, dialect)
     try:
         taskset_id = ref.id
         if taskset_id is None:
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         platform.close()
     records = sorted(records, key=lambda r: str(r.get("slug") or r.get("external_id") or ""))
     try:
-        write_tasks(records, out)
+        dialect.write_export(records, out)
     except OSError as err:
         raise HudSyncError(f"cannot write: {err.strerror}", file=args.out) from None
     from hud_sync_hook import output

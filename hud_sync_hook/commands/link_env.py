@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from hud_sync_hook import output
-from hud_sync_hook.commands._common import add_api_arguments, open_platform_for
+from hud_sync_hook.commands._common import add_api_arguments, add_sdk_argument, open_platform_for, project_dialect
 from hud_sync_hook.errors import HudSyncError
 from hud_sync_hook.platform.base import is_uuid
 
@@ -27,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--dir", dest="dir_flag", metavar="DIRECTORY", help="the same as DIRECTORY")
     parser.add_argument("-y", "--yes", action="store_true", help="switch from an already linked environment without asking")
+    add_sdk_argument(parser)
     add_api_arguments(parser)
 
 
@@ -110,7 +111,7 @@ def offer_reference_fix(folder: Path, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hud_sync_hook.config import load_project_config, save_config
+    from hud_sync_hook.config import load_project_config
 
     if args.directory is not None and args.dir_flag is not None:
         raise HudSyncError(f"give the folder once: {args.directory!r} or --dir {args.dir_flag!r}")
@@ -118,9 +119,9 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(where).resolve()
     if not folder.is_dir():
         raise HudSyncError("is not a folder", file=where)
-    config = load_project_config(folder)
+    dialect, config = project_dialect(args, folder, load_project_config(folder))
     linked = config.registry_id
-    platform = open_platform_for(args, config.path.parent.parent)
+    platform = open_platform_for(args, config.path.parent.parent, dialect)
     try:
         if args.env:
             env = resolve_env(platform, args.env)
@@ -142,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
                     print("Aborted: the link is unchanged.")
                     return 1
         name = env.get("name")
-        save_config(config, {"registryId": env["id"], "registryName": name})
+        dialect.link_env(config, platform, env)
         output.info(f"Linked environment '{name}' ({env['id']}) in {config.shown()}")
         if isinstance(name, str) and name:
             show_scenarios(platform, name)

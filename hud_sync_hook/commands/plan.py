@@ -47,6 +47,7 @@ def prepare(args: argparse.Namespace) -> Planned | int:
         only=args.only,
         exclude=args.exclude,
         import_timeout=args.import_timeout,
+        sdk=args.sdk,
     )
     if local.problems:
         print_problems(local.problems, local.discovery.skipped)
@@ -56,7 +57,8 @@ def prepare(args: argparse.Namespace) -> Planned | int:
         print_problems([], local.discovery.skipped)
         raise HudSyncError(no_tasks_message(local))
     ref = choose_taskset(args.taskset, args.taskset_id, local.config)
-    platform = open_platform_for(args, local.project_root)
+    platform = open_platform_for(args, local.project_root, local.dialect)
+    platform.project_ref = getattr(args, "project", None)
     plan = plan_against(platform, local, ref, force=args.force)
     try:
         mismatches, warning, linked = check_linked_env(platform, local)

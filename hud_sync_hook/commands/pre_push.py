@@ -55,12 +55,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--api-url",
-        help=f"platform URL, or `local` / `local:PATH` (default: $HUD_API_URL, else {CONFIG_KEY}.apiUrl, else https://api.hud.ai)",
+        help=f"platform URL, or `local` / `local:PATH` (default: $HUD_API_URL, else {CONFIG_KEY}.apiUrl once approved with "
+        "`git config --global --add hud-sync-hook.allowApiUrl URL`, else https://api.hud.ai)",
     )
     parser.add_argument(
         "--import-timeout", type=float, default=60.0, metavar="SECONDS",
         help="give up importing a Python task file after this long (default: 60)",
     )
+    from hud_sync_hook.commands._common import add_sdk_argument
+
+    add_sdk_argument(parser)
     # What `plan.show` reads: the hook always prints the text rendering to the terminal.
     parser.set_defaults(format="text", out=None)
 
@@ -261,7 +265,7 @@ def validate_commit(repo, check: Check, args: argparse.Namespace) -> bool:
     short = check.commit[:12]
     with githelp.tree_of(repo, check.commit, also_check=read_directly(check.settings.source)) as where, \
             _working_directory(where):
-        local = read_local(check.settings.source or ".", import_timeout=args.import_timeout)
+        local = read_local(check.settings.source or ".", import_timeout=args.import_timeout, sdk=getattr(args, "sdk", "auto"))
         if local.problems:
             print_problems(local.problems, local.discovery.skipped)
             output.error(
@@ -291,19 +295,21 @@ def validate_commit(repo, check: Check, args: argparse.Namespace) -> bool:
     return True
 
 
-def open_platform_quickly(settings: Settings, root, project_dir: str):
-    """The platform, with a short timeout and one retry; or a reason why the plan is skipped."""
+def open_platform_quickly(settings: Settings, root, project_dir: str, dialect=None):
+    """The platform (spoken in `dialect`'s API, v5 unless given), with a short timeout and one
+    retry; or a reason why the plan is skipped."""
     from hud_sync_hook import output
     from hud_sync_hook.commands._common import DEFAULT_API_URL
 
+    from hud_sync_hook.platform import open_platform
+
+    opener = dialect.open_platform if dialect is not None else open_platform
     url = settings.api_url or DEFAULT_API_URL
     if url == "local" or url.startswith("local:"):
-        from hud_sync_hook.platform import open_platform
-
         # `local` lives under the real project root, not under a temporary export of it; a
         # `local:PATH` from the repository must stay inside it.
         inside = root if settings.url_from_repository else None
-        return open_platform(url, None, project_root=root / project_dir, inside=inside), None
+        return opener(url, None, project_root=root / project_dir, inside=inside), None
     from hud_sync_hook import trust
 
     if settings.url_from_repository and not trust.is_approved(url, root):
@@ -317,10 +323,9 @@ def open_platform_quickly(settings: Settings, root, project_dir: str):
     if not found.value:
         return None, "no HUD API key (set HUD_API_KEY, or put HUD_API_KEY=... in ~/.hud/.env or an untracked ./.env)"
     output.register_secret(found.value)
-    from hud_sync_hook.platform.http import HttpPlatform
-
     timeout = settings.timeout
-    platform = HttpPlatform(url, found.value, timeout=timeout, max_attempts=2, max_retry_seconds=timeout)
+    platform = opener(url, found.value, timeout=timeout)
+    platform.max_attempts, platform.max_retry_seconds = 2, timeout
     platform.limit_total(PLAN_BUDGET_TIMEOUTS * timeout)  # the whole plan, whatever the platform does
     platform.key_source = found.source
     return platform, None
@@ -338,7 +343,7 @@ def plan_commit(check: Check, args: argparse.Namespace, root) -> int:
     platform, reason = None, check.skip_reason
     if reason is None:
         try:
-            platform, reason = open_platform_quickly(check.settings, root, check.project_dir)
+            platform, reason = open_platform_quickly(check.settings, root, check.project_dir, check.local.dialect)
         except HudSyncError as err:  # a URL or key the platform client refuses: the plan, not the push, stops
             reason = str(err)
     if platform is None:

@@ -51,6 +51,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="accept only requests carrying this key (repeatable); without it, no key is needed",
     )
     parser.add_argument(
+        "--projects", metavar="FILE",
+        help='JSON list of v6 projects {"id", "name", "can_create"} answered under /v2/projects',
+    )
+    parser.add_argument(
         "--registry", metavar="FILE",
         help='JSON list of environments {"id", "name", "scenarios"}; uploads are then validated against it',
     )
@@ -80,11 +84,13 @@ def run(args: argparse.Namespace) -> int:
     from hud_sync_hook.errors import HudSyncError
     from hud_sync_hook.platform.base import is_loopback_host
     from hud_sync_hook.platform.local import LocalStore, load_registry
+    from hud_sync_hook.platform.local_v2 import load_projects
     from hud_sync_hook.platform.server import FaultInjector, make_server
 
     db = Path(args.db).expanduser().resolve()
     registry = load_registry(args.registry) if args.registry else None
     store = LocalStore(db, registry=registry)
+    projects = load_projects(args.projects) if args.projects else []
     faults = FaultInjector(
         fail_rate=args.fail_rate,
         fail_statuses=tuple(args.fail_status),
@@ -100,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except OSError as err:
         raise HudSyncError(f"cannot listen on {args.host}:{args.port} ({err.strerror or err})") from None
+    server.store_v2.projects = projects
 
     if not args.api_key and not is_loopback_host(args.host):
         from hud_sync_hook.output import warning

@@ -26,13 +26,14 @@ def run(args: argparse.Namespace) -> int:
     from hud_sync_hook.sync import read_local
 
     resolve_target(args)
-    local = read_local(args.source, import_timeout=args.import_timeout)
+    local = read_local(args.source, import_timeout=args.import_timeout, sdk=args.sdk)
     found = local.discovery.tasks
     if args.format == "json":
         from hud_sync_hook.render.json_plan import _problem
 
         json.dump(
             {
+                "sdk": local.dialect.name,
                 "tasks": len(found),
                 "files": local.discovery.files,
                 "problems": [_problem(p) for p in local.problems],
@@ -50,5 +51,5 @@ def run(args: argparse.Namespace) -> int:
     if not found:
         raise HudSyncError(no_tasks_message(local))
     files = len(local.discovery.files)
-    print(f"{len(found)} task(s) valid in {files} file(s)")
+    print(f"{len(found)} task(s) valid in {files} file(s), read as {local.dialect.label}")
     return 0

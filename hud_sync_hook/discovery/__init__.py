@@ -85,8 +85,13 @@ def containing_root(source: Path, base: Path) -> Path:
 
 
 def outside(path: Path, root: Path) -> bool:
-    """Whether `path`, with every link followed, lies outside `root` (a resolved folder)."""
-    return not path.resolve().is_relative_to(root)
+    """Whether `path`, with every link followed, lies outside `root` (a resolved folder); a link
+    loop leads nowhere inside it."""
+    try:
+        return not path.resolve().is_relative_to(root)
+    except (RuntimeError, OSError):
+        return True
+
 
 
 def _link_path(path: Path, base: Path) -> str:

@@ -18,8 +18,9 @@ from hud_sync_hook.validate import compact_if_valid
 _WS = json.decoder.WHITESPACE  # what the standard decoder skips between tokens
 
 
-def read_task_file(path: Path, shown: str) -> tuple[list[TaskSpec], list[Problem]]:
-    """Parse one task file; `shown` is the path used in messages."""
+def read_task_file(path: Path, shown: str, make_task: Any = None) -> tuple[list[TaskSpec], list[Problem]]:
+    """Parse one task file; `shown` is the path used in messages. `make_task(row, location)` makes
+    each row a task (made compact if it validates); an SDK generation brings its own."""
     problems: list[Problem] = []
     tasks: list[TaskSpec] = []
     suffix = path.suffix.lower()
@@ -30,7 +31,7 @@ def read_task_file(path: Path, shown: str) -> tuple[list[TaskSpec], list[Problem
             # held whole, nor as one decoded string, nor as parsed values.
             with safefs.open_regular(path) as handle:
                 try:
-                    _collect(_jsonl_rows(_text_lines(handle), shown, problems), shown, tasks, problems)
+                    _collect(_jsonl_rows(_text_lines(handle), shown, problems), shown, tasks, problems, make_task)
                 except UnicodeDecodeError:
                     raw = safefs.read_bytes(path)  # reported below, as for the other formats
         else:
@@ -62,18 +63,26 @@ def read_task_file(path: Path, shown: str) -> tuple[list[TaskSpec], list[Problem
             rows = _json_rows(text, shown, problems)
         else:
             rows = _yaml_rows(text, shown, problems)
-        _collect(rows, shown, tasks, problems)
+        _collect(rows, shown, tasks, problems, make_task)
     return tasks, problems
 
 
-def _collect(rows: Iterable[tuple[Any, int]], shown: str, tasks: list[TaskSpec], problems: list[Problem]) -> None:
-    """Each row (value, line) as a task read through the SDK's model (`task_row`), made compact if
-    it validates; a non-object is a problem."""
+def row_task(value: dict[str, Any], location: Location) -> TaskSpec:
+    """A v5 row as a task read through the SDK's model (`task_row`), made compact if it validates."""
+    task = read_row(value, location)
+    compact_if_valid(task)
+    return task
+
+
+def _collect(
+    rows: Iterable[tuple[Any, int]], shown: str, tasks: list[Any], problems: list[Problem], make_task: Any = None
+) -> None:
+    """Each row (value, line) as a task (`make_task`, v5 rows by default), made compact if it
+    validates; a non-object is a problem."""
+    make = make_task or row_task
     for value, line in rows:
         if isinstance(value, dict):
-            task = read_row(value, Location(shown, line))
-            compact_if_valid(task)
-            tasks.append(task)
+            tasks.append(make(value, Location(shown, line)))
         else:
             problems.append(
                 Problem(

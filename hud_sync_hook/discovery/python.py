@@ -32,8 +32,14 @@ def import_tasks(
     project_root: Path | None,
     timeout: float,
     package: Path | None = None,
+    child: str = "hud_sync_hook.discovery._child",
+    make_task: Any = None,
 ) -> Discovery:
-    """Import `files` (or the package folder) and collect their tasks."""
+    """Import `files` (or the package folder) and collect their tasks.
+
+    `child` is the module the child process runs, `make_task(row, location)` turns each reported
+    row into a task: an SDK generation brings its own (see `hud_sync_hook.dialect`).
+    """
     targets: list[dict[str, str]] = []
     if package is not None:
         targets.append({"kind": "package", "path": str(package.resolve())})
@@ -43,7 +49,7 @@ def import_tasks(
     attempts = 0
     while pending and attempts <= len(targets):
         attempts += 1
-        done = _run_child(pending, project_root, timeout, base, result)
+        done = _run_child(pending, project_root, timeout, base, result, child, make_task)
         pending = pending[done:]
     return result
 
@@ -128,6 +134,8 @@ def _run_child(
     timeout: float,
     base: Path,
     result: Discovery,
+    child: str = "hud_sync_hook.discovery._child",
+    make_task: Any = None,
 ) -> int:
     """Run one child over `targets`; returns how many targets it finished (or gave up on).
 
@@ -139,15 +147,18 @@ def _run_child(
         "targets": targets,
         "project_root": str(project_root) if project_root else None,
     }
+    from hud_sync_hook import sandbox
+
     with tempfile.TemporaryFile() as stderr_file:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "hud_sync_hook.discovery._child"],
+            [sys.executable, "-m", child],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr_file,
-            env=child_environment(),
+            env=sandbox.child_env(child_environment()),  # the action may also run it as another user
             cwd=str(base),
             start_new_session=True,
+            **sandbox.popen_options(),
         )
         assert proc.stdin is not None and proc.stdout is not None
         try:
@@ -181,7 +192,7 @@ def _run_child(
             continue
         target = targets[finished]
         finished += 1
-        _collect(record, target, base, result)
+        _collect(record, target, base, result, make_task)
     if finished < len(targets):
         target = targets[finished]
         shown = _shown(target, base)
@@ -202,7 +213,9 @@ def _run_child(
     return finished
 
 
-def _collect(record: dict[str, Any], target: dict[str, str], base: Path, result: Discovery) -> None:
+def _collect(
+    record: dict[str, Any], target: dict[str, str], base: Path, result: Discovery, make_task: Any = None
+) -> None:
     shown = _shown(target, base)
     if target["kind"] == "file":
         result.files.append(shown)
@@ -212,9 +225,14 @@ def _collect(record: dict[str, Any], target: dict[str, str], base: Path, result:
     for raw in record.get("tasks", []):
         file = display_path(Path(raw["file"]), base) if raw.get("file") else shown
         location = Location(file, raw.get("line"))
-        # A dict is read as a data row is; a Task object was already read by the SDK's model.
-        task = read_row(raw["task"], location) if raw.get("row") else task_from_mapping(raw["task"], location)
-        compact_if_valid(task)
+        if make_task is not None:  # another SDK generation's rows (None: reported, not a task)
+            task = make_task(raw["task"], location)
+            if task is None:
+                continue
+        else:
+            # A dict is read as a data row is; a Task object was already read by the SDK's model.
+            task = read_row(raw["task"], location) if raw.get("row") else task_from_mapping(raw["task"], location)
+            compact_if_valid(task)
         result.tasks.append(task)
         for path, type_name in raw.get("not_json", []):
             result.problems.append(

@@ -1,7 +1,8 @@
 """A small GitHub REST client for plan comments, with bounded retries on 5xx and rate limits.
 
-Only what the action needs: who am I, list/create/update/delete issue comments, and the pull
-requests that contain a commit. The token is sent only to the configured API origin (pagination
+Only what the action needs: who am I (REST `GET /user`, else GraphQL `viewer`, which also answers
+for GitHub App installation tokens), list/create/update/delete issue comments, commit statuses, a
+pull request and the pull requests that contain a commit. The token is sent only to the configured API origin (pagination
 links elsewhere are not followed) and never appears in an error message.
 """
 
@@ -28,9 +29,10 @@ SECONDARY_LIMIT_WAIT = 60.0
 class GitHubError(HudSyncError):
     """GitHub refused a call or could not be reached (after retries)."""
 
-    def __init__(self, message: str, *, status: int | None = None, api_message: str = "") -> None:
+    def __init__(self, message: str, *, status: int | None = None, api_message: str = "", unsure: bool = False) -> None:
         self.status = status
         self.api_message = api_message
+        self.unsure = unsure  # a 5xx or a lost connection: the call may have taken effect
         super().__init__(message)
 
     @property
@@ -105,6 +107,7 @@ class GitHubClient:
         repository: str,
         *,
         timeout: float = 30.0,
+        graphql_url: str | None = None,
         max_attempts: int = 5,
         max_wait_seconds: float = 120.0,
         backoff_base: float = 0.5,
@@ -120,6 +123,7 @@ class GitHubClient:
         if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repository or ""):
             raise HudSyncError(f"GITHUB_REPOSITORY must look like owner/repo, got {repository!r}")
         self.api_url = api_url.rstrip("/")
+        self.graphql_url = (graphql_url or _graphql_url(self.api_url)).rstrip("/")
         self._origin = (parts.scheme, parts.netloc)
         self.repository = repository
         self.max_attempts = max(1, max_attempts)
@@ -158,12 +162,18 @@ class GitHubClient:
         parts = urlsplit(url)
         return (parts.scheme, parts.netloc) == self._origin
 
-    def request(self, method: str, path: str, *, json: Any = None, ok: tuple[int, ...] = ()) -> httpx.Response:
+    def request(
+        self, method: str, path: str, *, json: Any = None, ok: tuple[int, ...] = (), retry_unsure: bool = True
+    ) -> httpx.Response:
         """One call, retried on 5xx, transport errors and rate limits within the bounds.
 
         Answers that are 2xx, or listed in `ok`, are returned; anything else raises GitHubError.
+        With `retry_unsure=False` a 5xx or a lost connection is raised at once (`unsure`): the
+        caller checks whether the call took effect before trying it again.
         """
         url = self._url(path)
+        if not self._same_origin(url):
+            raise GitHubError("refusing to send the GitHub token to another host")
         shown = urlsplit(url).path
         waited = 0.0
         attempt = 0
@@ -176,6 +186,8 @@ class GitHubClient:
             except httpx.TransportError as err:
                 reason = type(err).__name__
                 delay = self._backoff(attempt)
+                if not retry_unsure:
+                    raise GitHubError(f"GitHub API {method} {shown} failed: {reason}", unsure=True) from None
             except httpx.HTTPError as err:
                 raise GitHubError(f"GitHub API {method} {shown} failed: {type(err).__name__}") from None
             else:
@@ -189,6 +201,11 @@ class GitHubClient:
                 elif status in RETRY_STATUSES:
                     reason = f"HTTP {status}"
                     delay = self._backoff(attempt)
+                    if not retry_unsure:
+                        raise GitHubError(
+                            f"GitHub API {method} {shown} answered HTTP {status}", status=status,
+                            api_message=_api_message(response), unsure=True,
+                        )
                 else:
                     message = _api_message(response)
                     raise GitHubError(
@@ -232,14 +249,24 @@ class GitHubClient:
 
     # -- calls ---------------------------------------------------------------------------------
 
-    def login(self) -> str:
-        """The token's login; `github-actions[bot]` when `GET /user` is refused (GITHUB_TOKEN)."""
+    def login(self) -> str | None:
+        """The token's own login: `GET /user` (personal tokens), else GraphQL `viewer { login }`
+        (GitHub App installation tokens, the workflow's token: `<app>[bot]`); None when neither says."""
         response = self.request("GET", "/user", ok=(401, 403, 404))
         if response.status_code == 200:
             data = response.json()
-            if isinstance(data, dict) and isinstance(data.get("login"), str):
+            if isinstance(data, dict) and isinstance(data.get("login"), str) and data["login"]:
                 return data["login"]
-        return BOT_LOGIN
+        response = self.request("POST", self.graphql_url, json={"query": "query { viewer { login } }"}, ok=(401, 403, 404))
+        if response.status_code == 200:
+            try:
+                data = response.json()
+            except ValueError:
+                return None
+            login = data.get("data", {}).get("viewer", {}).get("login") if isinstance(data, dict) else None
+            if isinstance(login, str) and login:
+                return login
+        return None
 
     def list_comments(self, number: int) -> list[Comment]:
         comments = []
@@ -248,8 +275,10 @@ class GitHubClient:
                 comments.append(_comment(item))
         return comments
 
-    def create_comment(self, number: int, body: str) -> Comment:
-        response = self.request("POST", f"/repos/{self.repository}/issues/{number}/comments", json={"body": body})
+    def create_comment(self, number: int, body: str, *, retry_unsure: bool = True) -> Comment:
+        response = self.request(
+            "POST", f"/repos/{self.repository}/issues/{number}/comments", json={"body": body}, retry_unsure=retry_unsure
+        )
         return _comment(response.json())
 
     def update_comment(self, comment_id: int, body: str) -> Comment:
@@ -261,10 +290,40 @@ class GitHubClient:
     def delete_comment(self, comment_id: int) -> None:
         self.request("DELETE", f"/repos/{self.repository}/issues/comments/{comment_id}")
 
+    def pull(self, number: int) -> dict[str, Any]:
+        data = self.request("GET", f"/repos/{self.repository}/pulls/{int(number)}").json()
+        if not isinstance(data, dict):
+            raise GitHubError("GitHub API answered with something that is not a pull request")
+        return data
+
+    def create_status(self, sha: str, *, state: str, context: str, description: str, target_url: str | None) -> None:
+        body: dict[str, Any] = {"state": state, "context": context, "description": description[:140]}
+        if target_url:
+            body["target_url"] = target_url
+        self.request("POST", f"/repos/{self.repository}/statuses/{_sha(sha)}", json=body)
+
+    def list_statuses(self, sha: str) -> list[dict[str, Any]]:
+        """The commit's statuses, newest first, with `creator.login`."""
+        path = f"/repos/{self.repository}/commits/{_sha(sha)}/statuses?per_page=100"
+        return [s for s in self._pages(path) if isinstance(s, dict)]
+
     def pulls_for_commit(self, sha: str) -> list[dict[str, Any]]:
         if not re.fullmatch(r"[0-9a-fA-F]{7,64}", sha or ""):
             return []
         return [p for p in self._pages(f"/repos/{self.repository}/commits/{sha}/pulls?per_page=100") if isinstance(p, dict)]
+
+
+def _sha(sha: str) -> str:
+    if not re.fullmatch(r"[0-9a-fA-F]{7,64}", sha or ""):
+        raise GitHubError(f"not a commit id: {sha!r}")
+    return sha
+
+
+def _graphql_url(api_url: str) -> str:
+    """`https://api.github.com/graphql`; on GitHub Enterprise Server `https://HOST/api/graphql`."""
+    if api_url.endswith("/api/v3"):
+        return api_url[: -len("/v3")] + "/graphql"
+    return api_url + "/graphql"
 
 
 def _comment(item: Any) -> Comment:

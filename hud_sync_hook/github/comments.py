@@ -4,19 +4,30 @@ The marker is an HTML comment on the body's first line holding a small JSON head
 are written with `<`, `>`, `&`, `-` and `@` as `\\u` escapes, so nothing in a header value can
 close the HTML comment or mention anyone. A comment counts as ours only when its author is the
 token's login too.
+
+The body keeps the plan as it was reviewed below a fixed line; merges add their outcome above it,
+so after any re-run the comment still shows what was reviewed and what each merge did. With
+`comment: false` the reviewed plan hash is recorded as a commit status on the pull request's head
+instead (context `hud-sync-hook plan (<source> -> <taskset>)`, description ending `plan <sha256>`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import random
 import re
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from hud_sync_hook.github.api import Comment, GitHubClient, GitHubError
 
 TOOL = "hud-sync-hook"
 MAX_BODY = 65_536
+REVIEWED_LINE = "<!-- hud-sync-hook: the plan as reviewed -->"
+MAX_OUTCOMES = 20
+_STATUS_HASH = re.compile(r"plan ([0-9a-f]{64})\Z")
 _MARKER = re.compile(r"\A<!-- hud-sync-hook (\{[^\n]*?\}) -->")
 _UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "-": "\\u002d", "@": "\\u0040"}
 
@@ -74,11 +85,25 @@ def parse_marker(body: str) -> Header | None:
     return Header(**fields)
 
 
-def compose(header: Header, markdown: str) -> str:
-    body = f"{marker(header)}\n{markdown}"
+def compose(header: Header, markdown: str, outcomes: list[str] | tuple[str, ...] = ()) -> str:
+    """The body: the marker, each merge outcome (one line each, oldest first), then the reviewed plan."""
+    kept = [" ".join(line.split()) for line in outcomes][-MAX_OUTCOMES:]
+    above = "".join(f"{line}\n\n" for line in kept)
+    body = f"{marker(header)}\n{above}{REVIEWED_LINE}\n{markdown}"
     if len(body) > MAX_BODY:  # the renderer keeps to its budget; this is the last line of defence
-        body = f"{marker(header)}\n**Plan too large for a comment: {header.summary}.** See the run log.\n"
+        body = f"{marker(header)}\n{above}{REVIEWED_LINE}\n**Plan too large for a comment: {header.summary}.** See the run log.\n"
+    if len(body) > MAX_BODY:
+        body = f"{marker(header)}\n{REVIEWED_LINE}\n**Plan too large for a comment: {header.summary}.** See the run log.\n"
     return body
+
+
+def split_body(body: str) -> tuple[list[str], str | None]:
+    """(the outcome lines, the reviewed plan's Markdown) of one of our bodies; None when it has none."""
+    first, _, rest = (body or "").partition("\n")
+    above, found, reviewed = rest.partition(REVIEWED_LINE + "\n")
+    if not found:
+        return [], None
+    return [line for line in above.split("\n") if line.strip()], reviewed
 
 
 @dataclass
@@ -104,17 +129,45 @@ def find_plan_comment(comments: list[Comment], login: str, key: tuple[str, str])
     return Found(comment=oldest, header=header, duplicates=[c for c, _h in ours[1:]])
 
 
-def lookup(client: GitHubClient, number: int, key: tuple[str, str], login: str | None = None) -> tuple[str, Found | None]:
-    """The author to match and our plan comment on PR `number`, if it has one."""
-    login = login or client.login()
-    return login, find_plan_comment(client.list_comments(number), login, key)
+def lookup(client: GitHubClient, number: int, key: tuple[str, str], login: str) -> Found | None:
+    """Our plan comment on PR `number`, if it has one."""
+    return find_plan_comment(client.list_comments(number), login, key)
 
 
-def upsert(client: GitHubClient, number: int, body: str, found: Found | None, log=print) -> Comment:
-    """Update our comment in place, or create it when there is none; drop newer duplicates."""
+def create_checked(
+    client: GitHubClient, number: int, body: str, login: str, key: tuple[str, str],
+    log: Callable[[str], None] = print, sleep: Callable[[float], None] = time.sleep,
+) -> Comment:
+    """Create the comment; after a 5xx or a lost connection, look for it before posting again
+    (GitHub may have stored it before failing), so a retry never makes a duplicate."""
+    attempts = max(1, client.max_attempts)
+    for attempt in range(1, attempts + 1):
+        try:
+            return client.create_comment(number, body, retry_unsure=False)
+        except GitHubError as err:
+            if not err.unsure or attempt >= attempts:
+                raise
+            found = lookup(client, number, key, login)
+            if found is not None and found.comment.body == body:
+                log(f"The plan comment was stored although GitHub answered {err.status or 'with an error'}; not posting it again")
+                return found.comment
+            delay = random.uniform(0.5, 1.0) * min(8.0, client.backoff_base * 2 ** (attempt - 1))
+            log(f"{err}; retrying in {delay:.1f}s")
+            sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def upsert(
+    client: GitHubClient, number: int, body: str, found: Found | None, *, login: str, key: tuple[str, str], log=print
+) -> Comment:
+    """Update our comment in place (not when the body is the same), or create it; drop newer duplicates."""
     if found is None:
-        return client.create_comment(number, body)
-    updated = client.update_comment(found.comment.id, body)
+        return create_checked(client, number, body, login, key, log=log)
+    if found.comment.body == body:
+        updated = found.comment
+        log("The plan comment is up to date")
+    else:
+        updated = client.update_comment(found.comment.id, body)
     for duplicate in found.duplicates:
         try:
             client.delete_comment(duplicate.id)
@@ -122,3 +175,45 @@ def upsert(client: GitHubClient, number: int, body: str, found: Found | None, lo
         except GitHubError as err:  # a leftover duplicate is untidy, not a failure
             log(f"Could not remove duplicate plan comment {duplicate.id}: {err}")
     return updated
+
+
+# -- the review record as a commit status (comment: false) ------------------------------------------
+
+
+def status_context(key: tuple[str, str]) -> str:
+    """One status per source and taskset; the readable part is cut, the digest keeps it unique."""
+    digest = hashlib.sha256("\0".join(key).encode()).hexdigest()[:10]
+    source, taskset = key
+    readable = " ".join(f"{source} -> {taskset or 'default taskset'}".split())[:120]
+    return f"hud-sync-hook plan ({readable}) {digest}"
+
+
+def status_description(summary: str, plan_hash: str) -> str:
+    """At most 140 characters, ending `plan <sha256>` when there is a plan."""
+    if not plan_hash:
+        return summary[:140]
+    tail = f"plan {plan_hash}"
+    room = 140 - len(tail) - 3
+    short = summary if len(summary) <= room else summary[: max(0, room - 1)] + "…"
+    return f"{short} · {tail}" if short else tail
+
+
+@dataclass
+class StatusRecord:
+    plan_hash: str
+    summary: str
+    state: str
+
+
+def find_status_record(statuses: list[dict[str, Any]], login: str, context: str) -> StatusRecord | None:
+    """The newest status with our context by our login (GitHub lists statuses newest first)."""
+    for item in statuses:
+        creator = item.get("creator")
+        author = creator.get("login") if isinstance(creator, dict) else None
+        if author != login or item.get("context") != context:
+            continue
+        description = item.get("description") if isinstance(item.get("description"), str) else ""
+        match = _STATUS_HASH.search(description)
+        summary = description[: match.start()].rstrip(" ·") if match else description
+        return StatusRecord(plan_hash=match.group(1) if match else "", summary=summary, state=str(item.get("state") or ""))
+    return None

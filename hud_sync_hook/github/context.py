@@ -38,15 +38,6 @@ def input_value(env: Mapping[str, str], name: str, default: str = "") -> str:
     return default
 
 
-def secret_inputs(env: Mapping[str, str]) -> list[str]:
-    """The secrets this run may hold, read before anything else so they can be masked first."""
-    values = [
-        input_value(env, "hud-api-key") or env.get("HUD_API_KEY", "").strip(),
-        input_value(env, "github-token") or env.get("GITHUB_TOKEN", "").strip(),
-    ]
-    return [v for v in values if v]
-
-
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = input_value(env, name)
     if not raw:
@@ -87,6 +78,9 @@ class Inputs:
     fail_on_changes: bool = False
     install: str | None = None
     allow_untrusted_code: bool = False
+    allow_import_errors: list[str] = field(default_factory=list)
+    comment_author: str | None = None
+    sdk: str = "auto"
 
     def __repr__(self) -> str:  # never show the secrets, even in a traceback
         return (
@@ -96,24 +90,32 @@ class Inputs:
         )
 
 
-def read_inputs(env: Mapping[str, str]) -> Inputs:
-    exclude = [line.strip() for line in input_value(env, "exclude").splitlines()]
+def _lines(env: Mapping[str, str], name: str) -> list[str]:
+    lines = [line.strip() for line in input_value(env, name).splitlines()]
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def read_inputs(env: Mapping[str, str], secrets: Mapping[str, str]) -> Inputs:
+    """The inputs from the runner's variables; the two secrets come separately (see `sandbox`)."""
     return Inputs(
-        hud_api_key=input_value(env, "hud-api-key") or env.get("HUD_API_KEY", "").strip() or None,
+        hud_api_key=secrets.get("hud-api-key") or None,
         hud_api_url=input_value(env, "hud-api-url") or env.get("HUD_API_URL", "").strip() or DEFAULT_API_URL,
-        github_token=input_value(env, "github-token") or env.get("GITHUB_TOKEN", "").strip() or None,
+        github_token=secrets.get("github-token") or None,
         source=input_value(env, "source") or ".",
         taskset=input_value(env, "taskset") or None,
         taskset_id=input_value(env, "taskset-id") or None,
         working_directory=input_value(env, "working-directory") or None,
         mode=_choice(env, "mode", MODES, "auto"),
         comment=_flag(env, "comment", True),
-        exclude=[slug for slug in exclude if slug and not slug.startswith("#")],
+        exclude=_lines(env, "exclude"),
         force=_flag(env, "force", False),
         on_plan_change=_choice(env, "on-plan-change", ON_PLAN_CHANGE, "warn"),
         fail_on_changes=_flag(env, "fail-on-changes", False),
         install=input_value(env, "install") or None,
         allow_untrusted_code=_flag(env, "allow-untrusted-code", False),
+        allow_import_errors=_lines(env, "allow-import-errors"),
+        comment_author=input_value(env, "comment-author") or None,
+        sdk=_choice(env, "sdk", ("auto", "v5", "v6"), "auto"),
     )
 
 
@@ -185,6 +187,17 @@ class Event:
     ref: str | None
     workspace: Path
     actor: str | None = None
+    graphql_url: str | None = None
+
+    @property
+    def issue_pull_number(self) -> int | None:
+        """On `issue_comment` (and other issue events) of a pull request: its number."""
+        issue = self.payload.get("issue")
+        if isinstance(issue, Mapping) and isinstance(issue.get("pull_request"), Mapping):
+            number = issue.get("number")
+            if isinstance(number, int) and not isinstance(number, bool):
+                return number
+        return None
 
     @property
     def action(self) -> str | None:
@@ -269,6 +282,7 @@ def read_event(env: Mapping[str, str]) -> Event:
         ref=env.get("GITHUB_REF", "").strip() or None,
         workspace=workspace,
         actor=env.get("GITHUB_ACTOR", "").strip() or _str(_get(payload, "sender", "login")),
+        graphql_url=env.get("GITHUB_GRAPHQL_URL", "").strip() or None,
     )
 
 
@@ -286,27 +300,3 @@ def workspace_head(workspace: Path) -> str | None:
             repo.close()
     except (git.exc.GitError, ValueError, OSError):
         return None
-
-
-def untrusted_reason(event: Event) -> str | None:
-    """Why the workspace may hold code from outside the repository, or None when it does not.
-
-    `pull_request_target` runs with secrets; when the PR head is checked out (the workspace HEAD
-    is not the base commit) its Python files are someone else's code. Any event whose head
-    repository differs from the base repository (a fork) is treated the same way, except a merged
-    pull request whose merge commit is what is checked out: that code is the repository's now.
-    """
-    pr = event.pull_request
-    if pr is None:
-        return None
-    head = workspace_head(event.workspace)
-    if pr.merged and pr.merge_commit_sha and head == pr.merge_commit_sha:
-        return None
-    if pr.from_fork:
-        return f"the pull request comes from another repository ({pr.head_repo})"
-    if event.name == "pull_request_target":
-        if head is None:
-            return "pull_request_target with a workspace that is not a git checkout"
-        if pr.base_sha is None or head != pr.base_sha:
-            return "pull_request_target with the pull request's head checked out"
-    return None

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from hud_sync_hook.errors import PlatformError
 from hud_sync_hook.platform.local import LocalStore
+from hud_sync_hook.platform.local_v2 import LOCAL_TEAM_ID, LOCAL_USER_ID, V2Store
 
 DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024
 DEFAULT_FAIL_STATUSES = (429, 500, 502, 503)
@@ -108,6 +109,7 @@ class PlatformServer(ThreadingHTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.store = store
+        self.store_v2 = V2Store(store)
         self.api_keys = tuple(k.encode() for k in api_keys if k)
         self.faults = faults or FaultInjector()
         self.max_body_bytes = max_body_bytes
@@ -218,7 +220,75 @@ class PlatformRequestHandler(BaseHTTPRequestHandler):
             raise ApiError(404, f"Environment '{params[0]}' not found")
         return 200, {"scenarios": [{"name": name} for name in scenarios]}
 
+    # -- the /v2 API of the v6 SDK -------------------------------------------------------------
+
+    def v2_auth_me(self, params: list[str], query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
+        return 200, {"user_id": LOCAL_USER_ID, "team_id": LOCAL_TEAM_ID}
+
+    def v2_by_name(self, params: list[str], query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
+        taskset = self.server.store_v2.by_name(params[0])
+        if taskset is None:
+            raise ApiError(404, f"Taskset '{params[0]}' not found")
+        return 200, {"taskset_id": taskset.id, "name": taskset.name}
+
+    def _v2_taskset(self, taskset_id: str):
+        taskset = self.server.store_v2.by_id(taskset_id)
+        if taskset is None:
+            raise ApiError(404, "Taskset not found")
+        return taskset
+
+    def v2_taskset(self, params: list[str], query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
+        taskset = self._v2_taskset(params[0])
+        return 200, {"id": taskset.id, "name": taskset.name, "project_id": None, "can_edit": True}
+
+    def v2_export(self, params: list[str], query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
+        return 200, self.server.store_v2.export_json(self._v2_taskset(params[0]))
+
+    def v2_upload(self, params: list[str], query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
+        result = self.server.store_v2.upload(_json_body(body))
+        return 200, {"taskset_id": result.taskset_id, "tasks_created": result.created, "tasks_updated": result.updated}
+
+    def _int_param(self, query: dict[str, list[str]], name: str, default: int) -> int:
+        try:
+            return int((query.get(name) or [str(default)])[-1])
+        except ValueError:
+            raise ApiError(422, f"Query parameter '{name}' must be an integer") from None
+
+    def v2_registry(self, params: list[str], query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
+        search = (query.get("search") or [""])[-1]
+        page = self.server.store_v2.registry_page(
+            search, self._int_param(query, "limit", 50), self._int_param(query, "offset", 0)
+        )
+        return 200, page
+
+    def v2_registry_env(self, params: list[str], query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
+        env = self.server.store_v2.registry_env(params[0])
+        if env is None:
+            raise ApiError(404, "Environment not found")
+        return 200, env
+
+    def v2_projects(self, params: list[str], query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
+        search = (query.get("search") or [""])[-1]
+        return 200, self.server.store_v2.project_page(
+            search, self._int_param(query, "limit", 50), self._int_param(query, "offset", 0)
+        )
+
+    def v2_project(self, params: list[str], query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
+        project = self.server.store_v2.project(params[0])
+        if project is None:
+            raise ApiError(404, "Project not found")
+        return 200, project
+
     ROUTES: list[tuple[str, re.Pattern[str], Route]] = [
+        ("GET", re.compile(r"/v2/auth/me"), v2_auth_me),
+        ("GET", re.compile(r"/v2/tasksets/by-name/([^/]+)"), v2_by_name),
+        ("GET", re.compile(r"/v2/tasksets/([^/]+)"), v2_taskset),
+        ("GET", re.compile(r"/v2/tasksets/([^/]+)/export"), v2_export),
+        ("POST", re.compile(r"/v2/tasks/upload"), v2_upload),
+        ("GET", re.compile(r"/v2/registry"), v2_registry),
+        ("GET", re.compile(r"/v2/registry/([^/]+)"), v2_registry_env),
+        ("GET", re.compile(r"/v2/projects"), v2_projects),
+        ("GET", re.compile(r"/v2/projects/([^/]+)"), v2_project),
         ("GET", re.compile(r"/tasks/evalset/([^/]+)"), get_evalset),
         ("POST", re.compile(r"/tasks/resolve-evalset"), post_resolve_evalset),
         ("GET", re.compile(r"/tasks/evalsets/([^/]+)/tasks-by-id"), get_tasks_by_id),

@@ -55,6 +55,7 @@ def plan_dict(plan: Plan, *, streamed: bool = False) -> dict[str, Any]:
     )
     return {
         "schema_version": SCHEMA_VERSION,
+        "sdk": plan.sdk,
         "taskset": {
             "name": plan.taskset_name,
             "id": plan.taskset_id,

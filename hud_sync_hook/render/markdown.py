@@ -16,6 +16,7 @@ from hud_sync_hook.diff import field_label, shown_pair
 from hud_sync_hook.inert import text as inert_text
 from hud_sync_hook.model import TaskSpec
 from hud_sync_hook.plan import Plan
+from hud_sync_hook.render.text import sdk_line
 
 DEFAULT_LIMIT = 60_000
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
@@ -217,6 +218,8 @@ def render_markdown(
     head.extend(f"{line}\n" for line in preamble)
     if plan.platform_url:
         head.append(f"Platform: {escape(plan.platform_url)}\n")
+    if plan.sdk != "v5":  # v5, the first generation, goes unsaid here, as before v6 existed
+        head.append(f"Tasks read as {sdk_line(plan)}.\n")
     if plan.remote_known:
         head.append(f"**{plan.summary()}**" + (f", {len(plan.renames)} probable renames" if plan.renames else "") + "\n")
         if not plan.taskset_exists:

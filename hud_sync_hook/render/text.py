@@ -60,6 +60,13 @@ def _title(plan: Plan) -> str:
     return f"Sync plan for '{name}'{suffix}"
 
 
+def sdk_line(plan: Plan) -> str:
+    """Which HUD SDK generation the plan was made for: 'HUD SDK v6 (hud 0.6)'."""
+    from hud_sync_hook.dialect import LABELS
+
+    return LABELS.get(plan.sdk, plan.sdk)
+
+
 def _listing(lines: list[str], marker: str, slugs: list[str]) -> None:
     for slug in slugs[:LIST_LIMIT]:
         lines.append(f"    {marker} {slug}")
@@ -69,7 +76,7 @@ def _listing(lines: list[str], marker: str, slugs: list[str]) -> None:
 
 def render_text(plan: Plan, *, color: bool = False) -> str:
     """The plan for a person; with `color`, ANSI colours for a terminal."""
-    lines = [_title(plan)]
+    lines = [_title(plan), f"  {sdk_line(plan)}"]
     if plan.platform_url:
         key = f" (API key from {plan.key_source})" if plan.key_source else ""
         lines.append(f"  Platform: {plan.platform_url}{key}")

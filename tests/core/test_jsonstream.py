@@ -159,3 +159,37 @@ def test_the_limit_is_per_value_not_for_the_streamed_member_or_the_document():
     assert parse_streaming(cut(big_member, [7]), "tasks", lambda name, value: None) == {"tasks": [], "other": "y" * 500}
     with pytest.raises(ValueTooLarge):  # a top-level value that is not an object too
         parse_streaming(cut(json.dumps(["z" * 500]), [7]), "tasks", lambda name, value: None, max_value_chars=200)
+
+
+@pytest.mark.parametrize("text", ['{"tasks": [1], ', '{"tasks": {"a": 1, ', "{", '{"tasks": {'])
+def test_a_document_cut_short_says_so_without_python_words(text):
+    for pieces in ([text], list(text)):
+        with pytest.raises(ValueError) as caught:
+            streamed(pieces)
+        assert "None" not in str(caught.value) and str(caught.value).startswith("expected ")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"tasks": [1 2]}', "expected ',' or ']', found '2'"),
+        ('{"tasks": {"a": 1}', "expected ',' or '}', found the end of the text"),
+        ('{"tasks": {"a" 1}}', "expected ':', found '1'"),
+        ("", "expected a value, found the end of the text"),
+        ('{"tasks": ', "expected a value, found the end of the text"),
+        ('{"a": 1} x', "extra data after the JSON value"),
+    ],
+)
+def test_what_is_wrong_is_said_in_one_line(text, message):
+    for pieces in ([text], list(text)):
+        with pytest.raises(ValueError) as caught:
+            streamed(pieces)
+        assert str(caught.value) == message
+
+
+def test_a_value_is_refused_once_the_limit_of_its_characters_is_waiting():
+    # One character at a time: the 8 characters of "xxxxxx" fit a limit of 8, not of 7.
+    text = '{"tasks": ["xxxxxx"]}'
+    assert parse_streaming(list(text), "tasks", lambda name, value: None, max_value_chars=8) == {"tasks": []}
+    with pytest.raises(ValueTooLarge):
+        parse_streaming(list(text), "tasks", lambda name, value: None, max_value_chars=7)

@@ -41,6 +41,7 @@ def full_plan(force: bool = False) -> Plan:
 
 TEXT_FULL = (
     "Sync plan for 'ts' (11111111-2222-3333-4444-555555555555)\n"
+    "  HUD SDK v5 (hud-python 0.5)\n"
     '  Platform: https://api.hud.ai (API key from HUD_API_KEY)\n'
     '  Switching from previously stored taskset (99999999...)\n'
     '  Note: linked environment e-renamed\n'
@@ -156,9 +157,9 @@ def test_text_shows_every_section_in_reading_order():
 
 def test_text_for_a_new_taskset_an_offline_plan_and_a_plan_with_problems_only():
     new = build_plan([local("a", 1)], [], taskset_name=None, taskset_id="id-1", taskset_exists=False)
-    assert render_text(new) == "Sync plan for 'id-1'\n  Taskset will be created\n\n  Create (1):\n    + a\n\nSummary: 1 to create, 0 to update, 0 unchanged, 0 remote-only\n"
+    assert render_text(new) == "Sync plan for 'id-1'\n  HUD SDK v5 (hud-python 0.5)\n  Taskset will be created\n\n  Create (1):\n    + a\n\nSummary: 1 to create, 0 to update, 0 unchanged, 0 remote-only\n"
     offline = offline_plan([local("b", 2), local("a", 1)], taskset_name=None)
-    assert render_text(offline) == "Sync plan for '?'\n\n  Tasks found (2):\n    * a\n    * b\n"
+    assert render_text(offline) == "Sync plan for '?'\n  HUD SDK v5 (hud-python 0.5)\n\n  Tasks found (2):\n    * a\n    * b\n"
     stuck = build_plan([], [remote("a")], taskset_name="ts", taskset_id=None, taskset_exists=True)
     stuck.problems = [Problem(Location("t.json", 1), "bad")]
     assert render_text(stuck).endswith("\n\nSummary: 0 to create, 0 to update, 0 unchanged, 1 remote-only\n")
@@ -250,6 +251,16 @@ def test_the_fixed_part_may_fill_the_limit_exactly():
     fixed = "### HUD taskset plan: ?\n**0 tasks found; plan unavailable**\n\n"
     assert render_markdown(plan, limit=len(fixed)) == fixed
     assert render_markdown(plan, limit=len(fixed) - 1) == "### HUD taskset plan: ?\n"
+    # Footer lines each end a line of their own, and count in full against the limit.
+    assert render_markdown(plan, limit=len(fixed) + 4, footer=["a", "b"]) == fixed + "a\nb\n"
+    assert render_markdown(plan, limit=len(fixed) + 3, footer=["a", "b"]) == "### HUD taskset plan: ?\n"
+
+
+def test_the_platform_line_names_the_key_source_only_when_known():
+    plan = offline_plan([], taskset_name="ts")
+    plan.platform_url = "http://127.0.0.1:8765"
+    assert render_text(plan).splitlines()[1:3] == ["  HUD SDK v5 (hud-python 0.5)", "  Platform: http://127.0.0.1:8765"]
+    assert "Platform: http:\u200b//127.0.0.1:8765\n" in render_markdown(plan)
 
 
 def test_long_problems_skipped_files_and_notes_are_cut_to_their_own_lengths():
@@ -286,6 +297,7 @@ def test_the_json_plan_has_every_documented_member():
     data = json.loads(render(plan, "json"))
     assert data == {
         "schema_version": 2,
+        "sdk": "v5",
         "taskset": {
             "name": "ts",
             "id": "11111111-2222-3333-4444-555555555555",
@@ -365,6 +377,7 @@ def test_a_small_section_gets_what_it_needs_and_the_long_list_every_character_le
         "_The lists are too long to show here; see the run log._\n"
     )
     assert len(render_markdown(plan, limit=222)) <= 222 and "too long to show" not in render_markdown(plan, limit=222)
+    assert render_markdown(plan, limit=227, footer=["f1", "f2"]).endswith("see the run log._\nf1\nf2\n")
     below, at = render_markdown(plan, limit=2_039), render_markdown(plan, limit=2_040)
     assert "<summary>Unchanged (1)</summary>\n\n- same\n" in below and "<summary>Unchanged (1)</summary>\n\n- same\n" in at
     assert below.count("| task-") == 46 and "_54 more, see the run log_" in below

@@ -3,9 +3,12 @@
 Used by `.ci/docker-smoke.sh` once the image is built: `python -m tests.github.docker_smoke --image IMAGE`.
 The workspace is owned by another user (as on a runner) and mounted at /github/workspace, the
 event at /github/workflow/event.json, the output and summary files under /github/file_commands;
-`--network host` lets the container reach `serve` and the fake GitHub on 127.0.0.1. Two runs: a
+`--network host` lets the container reach `serve` and the fake GitHub on 127.0.0.1. Runs: a
 pull_request_target plan (its Python task file is imported only if git can read the foreign-owned
-workspace), then the merge, which uploads and updates the comment.
+workspace; it is a probe that searches every /proc/*/environ and cmdline in the container for the
+secrets and tries to ptrace the entrypoint), a `setup.py` probe run by the `install` input, a fork's
+run whose workspace holds links into the runner's folders, then the merge, which uploads and
+updates the comment.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 from hud_sync_hook.github.comments import parse_marker
 from tests.github.harness import HUD_KEY, action_defaults, parse_commands, parse_outputs, pr_payload, remote_tasks
 from tests.helpers.fake_github import FakeGitHub
+from tests.helpers.probe import assert_nothing_reachable, probe_source, read_report
 from tests.helpers.repo import make_repo
 from tests.helpers.serve import start_serve
 
@@ -42,7 +46,8 @@ def chown_tree(root: Path, uid: int) -> None:
             os.chown(os.path.join(dirpath, name), uid, uid, follow_symlinks=False)
 
 
-def docker_run(image: str, tmp: Path, ws: Path, github: FakeGitHub, platform_url: str, event: str, payload: dict, sha: str, timeout: float):
+def docker_run(image: str, tmp: Path, ws: Path, github: FakeGitHub, platform_url: str, event: str, payload: dict, sha: str,
+               timeout: float, inputs: dict | None = None):
     run_dir = Path(tempfile.mkdtemp(dir=tmp))
     (run_dir / "workflow").mkdir()
     (run_dir / "file_commands").mkdir()
@@ -52,6 +57,7 @@ def docker_run(image: str, tmp: Path, ws: Path, github: FakeGitHub, platform_url
         (run_dir / "file_commands" / name).write_text("")
     values = action_defaults()
     values.update({"hud-api-key": HUD_KEY, "hud-api-url": platform_url, "github-token": github.token, "taskset": "smoke"})
+    values.update(inputs or {})
     env = {f"INPUT_{name.upper()}": value for name, value in values.items()}
     env.update(
         {
@@ -70,6 +76,8 @@ def docker_run(image: str, tmp: Path, ws: Path, github: FakeGitHub, platform_url
             "GITHUB_RUN_NUMBER": "5",
             "GITHUB_SHA": sha,
             "GITHUB_REF": "refs/pull/7/merge",
+            "ACTIONS_RUNTIME_TOKEN": "runner-runtime-token-value",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "runner-id-token-value",
         }
     )
     command = [
@@ -78,6 +86,7 @@ def docker_run(image: str, tmp: Path, ws: Path, github: FakeGitHub, platform_url
         "-v", f"{run_dir / 'workflow'}:/github/workflow",
         "-v", f"{run_dir / 'file_commands'}:/github/file_commands",
         "-v", f"{run_dir / 'home'}:/github/home",
+        "-v", f"{tmp / 'probe'}:/probe",
     ]
     for name in env:  # values travel in the environment, so the key is not on a command line
         command += ["-e", name]
@@ -106,9 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("GIT_COMMITTER_NAME", "Smoke Test")
     os.environ.setdefault("GIT_COMMITTER_EMAIL", "smoke@example.com")
     ws = tmp / "workspace"
-    repo = make_repo(ws, {"tasks.py": TASKS_PY})
+    probe = tmp / "probe"
+    probe.mkdir()
+    os.chmod(probe, 0o777)
+    os.chmod(tmp, 0o755)
+    setup_py = probe_source("/probe/setup-py.json", task=False) + "from setuptools import setup\nsetup(name='probe-pkg', version='1.0')\n"
+    repo = make_repo(ws, {"tasks.py": probe_source("/probe/task-file.json", task=False) + TASKS_PY, "probe-pkg/setup.py": setup_py})
     head = repo.head.commit.hexsha
-    repo.close()
     chown_tree(ws, RUNNER_UID)
     (tmp / "platform").mkdir()
     with start_serve(tmp / "platform", "--api-key", HUD_KEY) as platform, FakeGitHub() as github:
@@ -129,8 +142,37 @@ def main(argv: list[str] | None = None) -> int:
         assert "2 to create" in summary
         assert outputs["plan-json"] and (ws / outputs["plan-json"]).is_file()
         assert remote_tasks(platform.url, "smoke") == {}
+        # The task file ran as nobody and reached no secret anywhere in the container.
+        found = read_report(probe / "task-file.json")
+        assert_nothing_reachable(found, expect_other_uid=True, whole_machine=True)
+        assert found["uid"] == 65534 and found["entrypoint"] == 1, found
+        print(f"probe: read {len(found['environ_read'])} environ and {len(found['cmdline_read'])} cmdline files, "
+              f"ptrace {found['ptrace']}, mem {found['mem']}: no secret")
 
-        # 2. The merge: upload, then the same comment says so.
+        # 2. A setup.py run by the install input reaches no secret either.
+        docker_run(args.image, tmp, ws, github, platform.url, "pull_request_target",
+                   pr_payload(7, head_sha="1" * 40, base_sha=head), head, args.timeout,
+                   inputs={"install": "--no-index --no-build-isolation ./probe-pkg", "comment": "false"})
+        assert_nothing_reachable(read_report(probe / "setup-py.json"), expect_other_uid=True, whole_machine=True)
+        print("probe: setup.py run by pip reached no secret")
+
+        # 3. A fork's workspace whose plan folder links into the runner's files: an error, no write.
+        fork_ws = tmp / "fork-workspace"
+        fork = make_repo(fork_ws, {"tasks.json": [{"slug": "f", "scenario": "s", "env": {"name": "e"}}]})
+        os.symlink("/github/workflow", fork_ws / ".hud-sync-hook")
+        fork.close()
+        chown_tree(fork_ws, RUNNER_UID)
+        proc, outputs, summary = docker_run(
+            args.image, tmp, fork_ws, github, platform.url, "pull_request_target",
+            pr_payload(8, head_sha="1" * 40, base_sha="2" * 40, head_repo="stranger/tasks"), head, args.timeout,
+        )
+        assert proc.returncode == 1, "a link in the way must fail the run"
+        links = [c for c in parse_commands(proc.stdout) if c.kind == "error" and c.properties.get("title") == "Link in the way"]
+        assert [c.properties.get("file") for c in links] == [".hud-sync-hook"], proc.stdout[-2000:]
+        assert outputs["plan-json"] == ""
+        print("links: the plan folder linked to /github/workflow was refused")
+
+        # 4. The merge: upload, then the same comment says so.
         merged = pr_payload(7, action="closed", merged=True, merge_commit_sha=head, head_sha="1" * 40, base_sha="2" * 40)
         proc, outputs, summary = docker_run(args.image, tmp, ws, github, platform.url, "pull_request", merged, head, args.timeout)
         assert proc.returncode == 0, "the merge run failed"
@@ -143,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         # What the container wrote into the workspace belongs to the workspace's owner, not root.
         for written in (ws / ".hud-sync-hook", ws / outputs["plan-json"], ws / ".hud" / "config.json"):
             assert written.stat().st_uid == RUNNER_UID, f"{written} is owned by uid {written.stat().st_uid}"
+        repo.close()
     print("docker smoke test passed")
     return 0
 

@@ -13,12 +13,13 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import yaml
 
 from tests.helpers.fake_github import FakeGitHub
 from tests.helpers.secrets import HUD_API_KEY
+from tests.helpers.unprivileged import action_python
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HUD_KEY = HUD_API_KEY  # the shared test key, so the suite-wide leak scan covers these runs
@@ -165,8 +166,10 @@ def run_action(
     ref: str | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = 120,
+    while_running: Callable[[subprocess.Popen], None] | None = None,
 ) -> ActionResult:
-    """Run the entrypoint once; a fresh outputs and summary file per run."""
+    """Run the entrypoint once; a fresh outputs and summary file per run. `while_running(proc)`
+    is called once the process has started, before its output is read."""
     run_dir = tmp_path / f"run-{len(list(tmp_path.glob('run-*')))}"
     run_dir.mkdir()
     event_path = run_dir / "event.json"
@@ -206,14 +209,19 @@ def run_action(
         }
     )
     full.update(env or {})
-    proc = subprocess.run(
-        [sys.executable, "-m", "hud_sync_hook", "github"],
-        cwd=str(workspace),
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    with subprocess.Popen(
+        [action_python(), "-m", "hud_sync_hook", "github"],
+        cwd=str(workspace), env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    ) as started:
+        try:
+            if while_running is not None:
+                while_running(started)
+            stdout, stderr = started.communicate(timeout=timeout)
+        except BaseException:
+            started.kill()
+            started.communicate()
+            raise
+    proc = subprocess.CompletedProcess(started.args, started.returncode, stdout, stderr)
     outputs_text = outputs_path.read_text(encoding="utf-8")
     summary_text = summary_path.read_text(encoding="utf-8")
     secrets = [HUD_KEY] + ([github.token] if github else [])

@@ -7,7 +7,17 @@ import json
 import pytest
 
 from hud_sync_hook.github.api import BOT_LOGIN, Comment, GitHubClient
-from hud_sync_hook.github.comments import Header, compose, find_plan_comment, lookup, marker, parse_marker, upsert
+from hud_sync_hook.github.comments import (
+    REVIEWED_LINE,
+    Header,
+    compose,
+    find_plan_comment,
+    lookup,
+    marker,
+    parse_marker,
+    split_body,
+    upsert,
+)
 from tests.helpers.fake_github import FakeGitHub
 
 GITHUB_LIMIT = 65_536  # characters GitHub accepts in a comment body
@@ -66,12 +76,16 @@ def test_only_a_marker_on_the_first_line_counts(body):
 
 def test_compose_keeps_a_body_that_fits_exactly_and_replaces_one_that_does_not():
     header = Header(source=".", taskset="t", summary="3 to create")
-    room = GITHUB_LIMIT - len(marker(header)) - 1
+    room = GITHUB_LIMIT - len(marker(header)) - len(REVIEWED_LINE) - 2
     fits = compose(header, "x" * room)
-    assert len(fits) == GITHUB_LIMIT and fits == f"{marker(header)}\n{'x' * room}"
+    assert len(fits) == GITHUB_LIMIT and fits == f"{marker(header)}\n{REVIEWED_LINE}\n{'x' * room}"
     too_big = compose(header, "x" * (room + 1))
-    assert too_big == f"{marker(header)}\n**Plan too large for a comment: 3 to create.** See the run log.\n"
+    assert too_big == f"{marker(header)}\n{REVIEWED_LINE}\n**Plan too large for a comment: 3 to create.** See the run log.\n"
     assert parse_marker(too_big) == header
+    # Outcomes go above the reviewed plan and survive a round trip; the newest 20 are kept.
+    with_outcomes = compose(header, "plan", [f"**run {i}**" for i in range(25)])
+    outcomes, reviewed = split_body(with_outcomes)
+    assert outcomes == [f"**run {i}**" for i in range(5, 25)] and reviewed == "plan"
 
 
 def test_the_oldest_wins_and_the_id_breaks_a_tie_in_time():
@@ -87,16 +101,29 @@ def test_the_oldest_wins_and_the_id_breaks_a_tie_in_time():
     assert found.header == Header(source=".", taskset="t")
 
 
-def test_lookup_matches_the_token_login_unless_told_another():
+def test_lookup_matches_the_login_it_is_given():
     with FakeGitHub(login="hud-bot") as github:
         github.add_comment(1, marker(Header(source=".", taskset="t")))
         github.add_comment(1, marker(Header(source=".", taskset="t")), login="someone")
         with GitHubClient(github.url, github.token, github.repository) as client:
-            login, found = lookup(client, 1, (".", "t"))
+            login = client.login()
+            found = lookup(client, 1, (".", "t"), login)
             assert login == "hud-bot" and found.comment.author == "hud-bot" and found.duplicates == []
-            login, found = lookup(client, 1, (".", "t"), login="someone")
-            assert login == "someone" and found.comment.author == "someone"
-            assert lookup(client, 2, (".", "t")) == ("hud-bot", None)
+            found = lookup(client, 1, (".", "t"), "someone")
+            assert found.comment.author == "someone"
+            assert lookup(client, 2, (".", "t"), login) is None
+
+
+@pytest.mark.parametrize(("kind", "expected"), [
+    ({"login": "octocat"}, "octocat"),  # a personal token: GET /user
+    ({"app_login": "my-app[bot]"}, "my-app[bot]"),  # an App installation token: GraphQL viewer
+    ({}, "github-actions[bot]"),  # the workflow's token: GraphQL viewer
+])
+def test_the_token_says_who_it_is_for_each_kind(kind, expected):
+    with FakeGitHub(**kind) as github:
+        with GitHubClient(github.url, github.token, github.repository) as client:
+            assert client.login() == expected
+        assert github.calls("GET", r"^/user$")[0].status == (200 if "login" in kind else 403)
 
 
 def test_upsert_creates_updates_in_place_and_removes_newer_duplicates():
@@ -104,12 +131,12 @@ def test_upsert_creates_updates_in_place_and_removes_newer_duplicates():
     logged: list[str] = []
     with FakeGitHub() as github:
         with GitHubClient(github.url, github.token, github.repository) as client:
-            created = upsert(client, 1, compose(Header(*key, summary="first"), "a"), None, log=logged.append)
+            created = upsert(client, 1, compose(Header(*key, summary="first"), "a"), None, login=BOT_LOGIN, key=key, log=logged.append)
             assert [c["id"] for c in github.comments_on(1)] == [created.id]
             duplicate = github.add_comment(1, compose(Header(*key), "dup"))
             other = github.add_comment(1, compose(Header("sub", "t"), "other"))
-            _login, found = lookup(client, 1, key)
-            updated = upsert(client, 1, compose(Header(*key, summary="second"), "b"), found, log=logged.append)
+            found = lookup(client, 1, key, BOT_LOGIN)
+            updated = upsert(client, 1, compose(Header(*key, summary="second"), "b"), found, login=BOT_LOGIN, key=key, log=logged.append)
             assert updated.id == created.id
             remaining = {c["id"]: c["body"] for c in github.comments_on(1)}
             assert sorted(remaining) == [created.id, other]
@@ -126,11 +153,28 @@ def test_a_duplicate_that_cannot_be_removed_is_logged_not_fatal():
         third = github.add_comment(1, compose(Header(*key), "c"))
         github.inject(403, method="DELETE", message="Resource not accessible by integration")
         with GitHubClient(github.url, github.token, github.repository) as client:
-            _login, found = lookup(client, 1, key)
-            upsert(client, 1, compose(Header(*key, summary="new"), "d"), found, log=logged.append)
+            found = lookup(client, 1, key, BOT_LOGIN)
+            upsert(client, 1, compose(Header(*key, summary="new"), "d"), found, login=BOT_LOGIN, key=key, log=logged.append)
         assert [c["id"] for c in github.comments_on(1)] == [first, second]
         assert parse_marker(github.comments_on(1)[0]["body"]).summary == "new"
     assert len(logged) == 2
     assert logged[0].startswith(f"Could not remove duplicate plan comment {second}: ")
     assert "Resource not accessible by integration" in logged[0]
     assert logged[1] == f"Removed duplicate plan comment {third} (kept the oldest, {first})"
+
+
+def test_a_body_too_large_keeps_the_outcomes_and_then_drops_them_too():
+    header = Header(source=".", taskset="t", summary="9 to create")
+    note = "**Plan too large for a comment: 9 to create.** See the run log.\n"
+    big = compose(header, "x" * 70_000, ["merged: uploaded"])
+    assert big == f"{marker(header)}\nmerged: uploaded\n\n<!-- hud-sync-hook: the plan as reviewed -->\n{note}"
+    huge = compose(header, "x" * 70_000, ["y" * 4_000] * 20)
+    assert huge == f"{marker(header)}\n<!-- hud-sync-hook: the plan as reviewed -->\n{note}"
+    assert len(big) <= 65_536 and len(huge) <= 65_536
+
+
+def test_a_body_without_a_reviewed_plan_has_no_outcomes_and_no_plan():
+    assert split_body(None) == ([], None)
+    assert split_body(marker(Header(source=".", taskset="t")) + "\nsomething else") == ([], None)
+    body = compose(Header(source=".", taskset="t"), "the plan", ["first", "second"])
+    assert split_body(body) == (["first", "second"], "the plan")

@@ -6,8 +6,10 @@ running engine do the same through pytest: `python -m pytest -m docker`.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -28,7 +30,8 @@ def _engine_running() -> bool:
 @pytest.mark.skipif(not _engine_running(), reason="no running Docker engine")
 def test_image_builds_and_runs_like_the_runner_runs_it():
     proc = subprocess.run(
-        [str(REPO_ROOT / ".ci" / "docker-smoke.sh")], capture_output=True, text=True, timeout=900, cwd=REPO_ROOT
+        [str(REPO_ROOT / ".ci" / "docker-smoke.sh")], capture_output=True, text=True, timeout=900, cwd=REPO_ROOT,
+        env={**os.environ, "PYTHON": sys.executable},  # the smoke test's driver needs this environment's packages
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "docker smoke test passed" in proc.stdout

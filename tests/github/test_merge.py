@@ -81,7 +81,8 @@ def test_plan_changed_with_warn_shows_both_and_uploads(tmp_path, github, platfor
     assert sorted(remote_tasks(platform.url)) == ["alpha", "beta", "late-addition"]
     body = github.comments_on(7)[0]["body"]
     assert "Applied in run #17: 3 created, 0 updated" in body
-    assert "The plan changed since it was reviewed" in body and "Reviewed: 2 to create" in body
+    assert "Uploaded without a matching review (plan changed)" in body
+    assert "reviewed: 2 to create" in body and "now: 3 to create" in body
 
 
 def test_plan_changed_with_fail_uploads_nothing(tmp_path, github, platform):
@@ -97,17 +98,17 @@ def test_plan_changed_with_fail_uploads_nothing(tmp_path, github, platform):
         assert "plan changed" in result.messages("error").lower()
         assert uploads(platform) == 0 and remote_tasks(platform.url) == {}
         body = github.comments_on(7)[0]["body"]
-        assert "**Not applied: plan changed**" in body
+        assert "**Not applied in run #17: plan changed.**" in body
         assert parse_marker(body).plan_hash == reviewed.outputs["plan-hash"]
         assert result.outputs["created"] == "0"
 
 
-def test_push_without_a_pr_applies_with_a_notice(tmp_path, github, platform):
+def test_push_without_a_pr_applies_with_a_warning_under_warn(tmp_path, github, platform):
     ws = tmp_path / "ws"
     make_repo(ws, {"tasks.json": tasks_file("alpha")})
     result = run_action(ws, tmp_path, event="push", payload=push_payload(MERGE_SHA), inputs=with_key(platform.url), github=github)
     assert result.returncode == 0, result
-    assert "no pull request found" in result.messages("notice")
+    assert "no pull request found" in result.messages("warning")
     assert sorted(remote_tasks(platform.url)) == ["alpha"]
     assert github.comments == {}
 

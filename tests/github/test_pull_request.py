@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from hud_sync_hook.github.comments import MAX_BODY, Header, marker, parse_marker
+from hud_sync_hook.github.comments import MAX_BODY, REVIEWED_LINE, Header, marker, parse_marker, status_context
 from tests.github.harness import (
     HUD_KEY,
     pr_payload,
@@ -131,7 +131,8 @@ def test_one_comment_per_source_and_taskset(tmp_path, github, platform):
             assert result.returncode == 0, result
     comments = github.comments_on(7)
     assert sorted((parse_marker(c["body"]).source, parse_marker(c["body"]).taskset) for c in comments) == [("a", "one"), ("b", "two")]
-    assert len(github.calls("POST", r"/comments$")) == 2 and len(github.calls("PATCH")) == 2
+    # The second round's bodies are the same as the first's (same run): nothing is sent again.
+    assert len(github.calls("POST", r"/comments$")) == 2 and len(github.calls("PATCH")) == 0
 
 
 ADVERSARIAL = [
@@ -167,6 +168,7 @@ def test_adversarial_slugs_keep_the_marker_and_the_size(tmp_path, github, platfo
     header = parse_marker(body)
     assert header is not None and header.taskset == evil_taskset
     first_line, rest = body.split("\n", 1)
+    rest = rest.replace(REVIEWED_LINE, "", 1)  # our own fixed line; nothing else may open a comment
     assert first_line.startswith("<!-- hud-sync-hook {") and first_line.endswith("} -->")
     assert first_line.count("-->") == 1 and "<!--" not in rest and "-->" not in rest
     assert "<script" not in body and "<img" not in body and "<b>" not in body
@@ -263,15 +265,21 @@ def test_rate_limit_far_in_the_future_gives_up_quickly(tmp_path, github, platfor
     assert len(github.calls("GET", r"/comments$")) == 1
 
 
-def test_comment_false_writes_only_the_summary(tmp_path, github, platform):
+def test_comment_false_records_the_plan_as_a_commit_status(tmp_path, github, platform):
     ws = tmp_path / "ws"
     make_repo(ws, {"tasks.json": tasks_file("alpha")})
     result = run_action(
         ws, tmp_path, event="pull_request", payload=pr_payload(), inputs=with_key(platform.url, comment="false"), github=github,
     )
     assert result.returncode == 0, result
-    assert github.requests == []
+    assert not github.calls(path=r"/comments"), "no comment with comment: false"
     assert "1 to create" in result.summary and result.outputs["comment-url"] == ""
+    # The reviewed plan is recorded on the pull request's head, where the merge looks for it.
+    [status] = github.statuses["1" * 40]
+    assert status["context"] == status_context((".", "demo")) and status["state"] == "success"
+    assert status["description"].endswith(f"plan {result.outputs['plan-hash']}") and len(status["description"]) <= 140
+    assert status["description"].startswith("1 to create") and status["creator"]["login"] == BOT
+    assert status["target_url"] == "https://github.example/octo/tasks/actions/runs/424242"
 
 
 def test_closed_without_merge_does_nothing(tmp_path, github, platform):
@@ -296,7 +304,8 @@ def test_comment_lists_renames_remote_only_and_skipped_files(tmp_path, github, p
     (ws / "tasks.json").rename(ws / "sub" / "tasks.json")
     commit_all(repo, "rename a task")
     # sub/ has a broken task.py and a tasks.json: the Python file is skipped, the JSON file is read
-    result = run_action(ws, tmp_path, event="pull_request", payload=pr_payload(), inputs=with_key(platform.url, source="sub"), github=github)
+    inputs = with_key(platform.url, source="sub", **{"allow-import-errors": "sub/task.py"})
+    result = run_action(ws, tmp_path, event="pull_request", payload=pr_payload(), inputs=inputs, github=github)
     assert result.returncode == 0, result
     assert (result.outputs["renames"], result.outputs["remote-only"], result.outputs["unchanged"]) == ("1", "2", "1")
     body = github.comments_on(7)[0]["body"]

@@ -80,7 +80,7 @@ def test_repository_text_cannot_forge_workflow_commands(tmp_path, github, platfo
 
 def test_drift_detection_with_fail_on_changes(tmp_path, github, platform):
     ws = tmp_path / "ws"
-    make_repo(ws, {"tasks.json": tasks_file("alpha")})
+    head = make_repo(ws, {"tasks.json": tasks_file("alpha")}).head.commit.hexsha
     drift = with_key(platform.url, **{"fail-on-changes": "true"})
     result = run_action(ws, tmp_path, event="schedule", payload={}, inputs=drift, github=github)
     assert result.returncode == 1, result
@@ -91,8 +91,13 @@ def test_drift_detection_with_fail_on_changes(tmp_path, github, platform):
     clean = run_action(ws, tmp_path, event="schedule", payload={}, inputs=drift, github=github)
     assert clean.returncode == 0, clean
     assert clean.outputs["has-changes"] == "false" and clean.outputs["unchanged"] == "1"
-    # Planning without a pull request needs no GitHub API; applying looks for the commit's PR.
-    assert [r.path for r in github.requests] == ["/repos/octo/tasks/commits/" + "3" * 40 + "/pulls"]
+    # Each run asks whether the checked-out commit is the head of a pull request from a fork;
+    # applying also looks for the pull request of the commit (none here: with warn, a warning).
+    paths = [(r.method, r.path) for r in github.requests]
+    assert paths.count(("GET", f"/repos/octo/tasks/commits/{head}/pulls")) == 3
+    assert ("GET", "/repos/octo/tasks/commits/" + "3" * 40 + "/pulls") in paths
+    assert {method for method, _path in paths} == {"GET"}
+    assert "no pull request" in applied.messages("warning")
 
 
 def test_validate_mode_never_contacts_the_platform(tmp_path, github, platform):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hud_sync_hook.github.comments import parse_marker
 from tests.github.harness import HUD_KEY, pr_payload, remote_tasks, run_action, tasks_file, uploads, with_key
+from tests.helpers.probe import writable_folder
 from tests.helpers.repo import make_repo
 
 
@@ -18,7 +20,7 @@ def tasks_py(proof: Path) -> str:
 
 
 def untrusted_workspace(tmp_path: Path):
-    proof = tmp_path / "tasks-py-ran"
+    proof = writable_folder(tmp_path) / "tasks-py-ran"
     ws = tmp_path / "ws"
     repo = make_repo(ws, {"tasks.py": tasks_py(proof), "tasks.json": tasks_file("json-one", "json-two")})
     return ws, repo, proof
@@ -30,12 +32,14 @@ def test_pull_request_target_with_the_head_checked_out_does_not_import_python(tm
     result = run_action(ws, tmp_path, event="pull_request_target", payload=payload, inputs=with_key(platform.url), github=github)
     assert result.returncode == 0, result
     assert not proof.exists(), "tasks.py was imported: untrusted code ran with the secrets"
-    assert result.outputs["to-create"] == "2", "JSON task files are still planned"
+    # Discovery on merge would use tasks.py, not tasks.json: a plan of tasks.json would mislead.
+    assert result.outputs["to-create"] == "" and result.outputs["plan-hash"] == ""
     notice = result.messages("notice")
-    assert "Python task files not imported" in notice and "tasks.py" in notice
+    assert "plan unavailable" in notice and "tasks.py" in notice
     body = github.comments_on(7)[0]["body"]
-    assert "Python task files were not imported" in body and "tasks.py" in body
-    assert "| json-one |" in body
+    assert "Plan unavailable: Python task files were not imported" in body and "tasks.py" in body
+    assert "json\\-one" not in body and "json-one" not in body
+    assert parse_marker(body).plan_hash == "", "a merge must not take this for a reviewed plan"
 
 
 def test_pull_request_target_on_the_base_commit_imports_python(tmp_path, github, platform):
@@ -55,7 +59,7 @@ def test_fork_pull_request_does_not_import_python(tmp_path, github, platform):
     result = run_action(ws, tmp_path, event="pull_request", payload=payload, inputs=with_key(platform.url), github=github)
     assert result.returncode == 0, result
     assert not proof.exists()
-    assert result.outputs["to-create"] == "2"
+    assert result.outputs["to-create"] == "" and "plan unavailable" in result.messages("notice")
 
 
 def test_allow_untrusted_code_imports_with_a_warning(tmp_path, github, platform):

@@ -1,9 +1,12 @@
 """A fake GitHub REST API on 127.0.0.1, served over real HTTP from a thread, recording every request.
 
 It answers the calls the action makes, the way GitHub does: paginated issue comments with `Link`
-headers and author logins, `GET /user` refused (403) like the workflow's GITHUB_TOKEN, the pull
-requests of a commit, 422 for comment bodies over 65,536 characters, and on request: injected
-rate-limit or server errors, and a read-only token ("Resource not accessible by integration").
+headers and author logins, who the token is for each kind of token (the workflow's GITHUB_TOKEN and
+a GitHub App installation token: `GET /user` refused with 403, GraphQL `viewer` gives the bot's
+login; a personal token: `GET /user` gives its login), commit statuses with their creator, a pull
+request and the pull requests of a commit, 422 for comment bodies over 65,536 characters, and on
+request: injected rate-limit or server errors (also after the request took effect), and a
+read-only token ("Resource not accessible by integration").
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class Fault:
     headers: dict[str, str]
     message: str
     times: int
+    after: bool = False
 
 
 @dataclass
@@ -51,11 +55,14 @@ class FakeGitHub:
 
     token: str = GITHUB_TOKEN
     repository: str = "octo/tasks"
-    login: str | None = None  # None: GET /user answers 403, comments are by github-actions[bot]
+    login: str | None = None  # a personal token's login; None: GET /user answers 403
+    app_login: str | None = None  # an App installation token: GraphQL viewer (and comments) say this
     read_only: bool = False  # writes answer 403 "Resource not accessible by integration"
     default_per_page: int = 30
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     pulls_by_commit: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
 
@@ -95,7 +102,7 @@ class FakeGitHub:
 
     @property
     def author(self) -> str:
-        return self.login or BOT
+        return self.login or self.app_login or BOT
 
     # -- state -------------------------------------------------------------------------------------
 
@@ -124,17 +131,39 @@ class FakeGitHub:
         with self._lock:
             return [dict(c) for c in sorted(self.comments.values(), key=lambda c: c["id"]) if c["issue_number"] == number]
 
-    def add_pull(self, sha: str, number: int, *, merged: bool = True, base_ref: str = "main") -> None:
-        self.pulls_by_commit.setdefault(sha, []).append(
-            {
-                "number": number,
-                "state": "closed" if merged else "open",
-                "merged_at": "2026-01-01T00:00:00Z" if merged else None,
-                "merge_commit_sha": sha,
-                "base": {"ref": base_ref, "repo": {"full_name": self.repository}},
-                "head": {"ref": f"feature-{number}", "repo": {"full_name": self.repository}},
-            }
-        )
+    def add_pull(
+        self, sha: str, number: int, *, merged: bool = True, base_ref: str = "main",
+        head_sha: str = "1" * 40, head_repo: str | None = None,
+    ) -> None:
+        """A pull request that `sha` belongs to (its merge commit when merged, else its head)."""
+        pull = {
+            "number": number,
+            "state": "closed" if merged else "open",
+            "merged_at": "2026-01-01T00:00:00Z" if merged else None,
+            "merge_commit_sha": sha if merged else None,
+            "base": {"ref": base_ref, "sha": "2" * 40, "repo": {"full_name": self.repository}},
+            "head": {"ref": f"feature-{number}", "sha": head_sha, "repo": {"full_name": head_repo or self.repository}},
+        }
+        self.pulls_by_commit.setdefault(sha, []).append(pull)
+        self.pulls[number] = pull
+
+    def add_status(self, sha: str, *, context: str, description: str, state: str = "success", login: str | None = None) -> None:
+        with self._lock:
+            self._status(sha, {"state": state, "context": context, "description": description}, login or self.author)
+
+    def _status(self, sha: str, body: dict[str, Any], login: str) -> dict[str, Any]:
+        self._next_id += 1
+        item = {
+            "id": self._next_id,
+            "state": body.get("state"),
+            "context": body.get("context") or "default",
+            "description": body.get("description"),
+            "target_url": body.get("target_url"),
+            "creator": {"login": login},
+            "created_at": (_EPOCH + timedelta(seconds=self._next_id)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        self.statuses.setdefault(sha, []).insert(0, item)  # newest first, as GitHub lists them
+        return item
 
     def inject(
         self,
@@ -145,11 +174,13 @@ class FakeGitHub:
         headers: dict[str, str] | None = None,
         message: str = "injected failure",
         times: int = 1,
+        after: bool = False,
     ) -> None:
-        """Answer the next `times` matching requests (method, path regex) with `status`."""
+        """Answer the next `times` matching requests (method, path regex) with `status`; with
+        `after`, once the request has taken effect (as when GitHub stores a comment, then fails)."""
         with self._lock:
             self.faults.append(
-                Fault(status, method, re.compile(path) if path else None, dict(headers or {}), message, times)
+                Fault(status, method, re.compile(path) if path else None, dict(headers or {}), message, times, after)
             )
 
     def calls(self, method: str | None = None, path: str | None = None) -> list[Recorded]:
@@ -163,9 +194,9 @@ class FakeGitHub:
 
     # -- routing -----------------------------------------------------------------------------------
 
-    def _fault_for(self, method: str, path: str) -> Fault | None:
+    def _fault_for(self, method: str, path: str, after: bool = False) -> Fault | None:
         for fault in self.faults:
-            if fault.times <= 0:
+            if fault.times <= 0 or fault.after != after:
                 continue
             if fault.method and fault.method != method:
                 continue
@@ -182,11 +213,39 @@ class FakeGitHub:
         fault = self._fault_for(method, path)
         if fault is not None:
             return fault.status, fault.headers, {"message": fault.message}
+        answer = self._route(method, path, query, body, base)
+        fault = self._fault_for(method, path, after=True)
+        if fault is not None:
+            return fault.status, fault.headers, {"message": fault.message}
+        return answer
+
+    def _route(self, method: str, path: str, query: dict[str, list[str]], body: Any, base: str):
         repo = re.escape(self.repository)
         if method == "GET" and path == "/user":
             if self.login is None:
                 return 403, {}, {"message": "Resource not accessible by integration"}
             return 200, {}, {"login": self.login, "id": 1}
+        if method == "POST" and path == "/graphql":
+            query_text = body.get("query") if isinstance(body, dict) else None
+            if not isinstance(query_text, str) or "viewer" not in query_text:
+                return 200, {}, {"errors": [{"message": "unsupported query"}]}
+            return 200, {}, {"data": {"viewer": {"login": self.author}}}
+        match = re.fullmatch(rf"/repos/{repo}/statuses/([0-9a-f]{{40}})", path)
+        if match and method == "POST":
+            if self.read_only:
+                return 403, {}, {"message": "Resource not accessible by integration"}
+            if not isinstance(body, dict) or body.get("state") not in ("error", "failure", "pending", "success"):
+                return 422, {}, {"message": "Validation Failed"}
+            if len(str(body.get("description") or "")) > 140:
+                return 422, {}, {"message": "Validation Failed", "errors": [{"field": "description", "code": "custom"}]}
+            return 201, {}, self._status(match.group(1), body, self.author)
+        match = re.fullmatch(rf"/repos/{repo}/commits/([0-9a-f]+)/statuses", path)
+        if match and method == "GET":
+            return 200, {}, list(self.statuses.get(match.group(1), []))
+        match = re.fullmatch(rf"/repos/{repo}/pulls/(\d+)", path)
+        if match and method == "GET":
+            pull = self.pulls.get(int(match.group(1)))
+            return (200, {}, pull) if pull is not None else (404, {}, {"message": "Not Found"})
         match = re.fullmatch(rf"/repos/{repo}/issues/(\d+)/comments", path)
         if match and method == "GET":
             return self._list(int(match.group(1)), query, base, path)

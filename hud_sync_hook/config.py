@@ -43,6 +43,21 @@ class ProjectConfig:
         return f"tasksetId {value!r} is not a taskset id (a UUID); remove the key or pass a taskset name"
 
     @property
+    def allow_import_errors(self) -> tuple[str, ...]:
+        """`allowImportErrors`: task files (paths or globs relative to the folder that holds `.hud/`)
+        whose import errors are not errors; a path or a list of them."""
+        value = self.data.get("allowImportErrors", [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(
+                "allowImportErrors must be a path or glob, or a list of them (e.g. [\"tasks/broken.py\"]); "
+                "fix it or remove the key",
+                file=self.shown(),
+            )
+        return tuple(value)
+
+    @property
     def registry_id(self) -> str | None:
         value = self.data.get("registryId")
         return value if isinstance(value, str) and value else None

@@ -15,6 +15,7 @@ from hud_sync_hook.config import ProjectConfig, load_project_config, save_config
 from hud_sync_hook.dialect import Choice, Dialect, choose
 from hud_sync_hook.dialect import get as get_dialect
 from hud_sync_hook.discovery import Discovery
+from hud_sync_hook.discovery.import_errors import Allowed, split_import_errors
 from hud_sync_hook.errors import HudSyncError, PlatformError
 from hud_sync_hook.diff import keeper
 from hud_sync_hook.model import Problem, TaskSpec, column_definitions, short_scenario
@@ -35,6 +36,8 @@ class LocalTasks:
     problems: list[Problem]
     selected: list[TaskSpec]
     filtered_out: set[str]
+    # Task files that failed to import: those the project allows (the others are in `problems`).
+    skipped: list[Any] = field(default_factory=list)
     sdk: Choice | None = None
 
     @property
@@ -69,11 +72,18 @@ def read_local(
     exclude: Sequence[str] = (),
     import_timeout: float = 60.0,
     allow_python: bool = True,
+    allow_import_errors: Sequence[str] = (),
+    allow_name: str = "--allow-import-errors",
     sdk: str | None = "auto",
 ) -> LocalTasks:
-    """Discover and validate; raises only for a source that cannot be read at all.
+    """Discover and validate; raises only for a source that cannot be read at all (or a config
+    that cannot be used).
 
-    `sdk` (`auto`, `v5`, `v6`) picks the HUD SDK generation, before anything is imported."""
+    `sdk` (`auto`, `v5`, `v6`) picks the HUD SDK generation, before anything is imported. A task
+    file that fails to import is a problem at its file and line, unless it matches
+    `allow_import_errors` (relative to `base`) or the config's `allowImportErrors` (relative to the
+    folder that holds `.hud/`); `allow_name` is how the failure's fix names the setting.
+    """
     base = base or Path.cwd()
     source_path = Path(source)
     with paused_gc(freeze=True):
@@ -84,7 +94,16 @@ def read_local(
         dialect = get_dialect(chosen.name)
         config = dialect.adapt_config(config)
         discovery = dialect.discover(source_path, base=base, import_timeout=import_timeout, allow_python=allow_python)
-        problems = list(discovery.problems) + dialect.validate(discovery.tasks)
+        failures, skipped = split_import_errors(
+            discovery.skipped,
+            base.resolve().as_posix(),
+            [
+                Allowed(base.resolve().as_posix(), tuple(allow_import_errors)),
+                Allowed(project_root.resolve().as_posix(), config.allow_import_errors),
+            ],
+            allow=f"{allow_name} or allowImportErrors in {config.shown()}",
+        )
+        problems = list(discovery.problems) + failures + dialect.validate(discovery.tasks)
         selected, filtered_out = select_tasks(discovery.tasks, only, exclude)
     if not selected and not problems and discovery.tasks:
         if only is not None and all(task.slug != only for task in discovery.tasks):
@@ -102,6 +121,7 @@ def read_local(
         problems=problems,
         selected=selected,
         filtered_out=filtered_out,
+        skipped=skipped,
         sdk=chosen,
     )
 
@@ -200,7 +220,7 @@ def plan_against(
             )
         else:
             plan.switching_from = stored
-    plan.skipped = list(local.discovery.skipped)
+    plan.skipped = list(local.skipped)
     plan.platform_url = getattr(platform, "url", None)
     plan.key_source = getattr(platform, "key_source", None)
     return plan

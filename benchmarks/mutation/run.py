@@ -74,7 +74,8 @@ MODULES: dict[str, list[str]] = {
         "tests/github/test_parts.py::test_escape_leaves_no_html_no_mentions_no_line_breaks",
         "tests/github/test_parts.py::test_markdown_stays_within_its_limit_and_balanced",
     ],
-    "hud_sync_hook/dialect/*.py": ["tests/core/test_dialect*.py"],
+    "hud_sync_hook/dialect/v6_model.py": ["tests/dialect/test_v6_model.py"],
+    "hud_sync_hook/dialect/__init__.py": ["tests/dialect/test_choose.py"],
 }
 
 PYTEST_ARGS = ["-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "--hypothesis-seed=0"]

@@ -37,7 +37,22 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, with_taskset: bool 
         metavar="SECONDS",
         help="give up importing a Python task file after this long (default: 60)",
     )
+    add_allow_import_errors(parser)
     add_sdk_argument(parser)
+
+
+ALLOW_IMPORT_ERRORS_HELP = (
+    "a task file (path or glob, relative to the working directory) whose import error is shown but not "
+    "an error: the plan goes on without its tasks (repeatable; also allowImportErrors in .hud/config.json). "
+    "Any other task file that fails to import is an error"
+)
+
+
+def add_allow_import_errors(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-import-errors", dest="allow_import_errors", action="append", default=[], metavar="GLOB",
+        help=ALLOW_IMPORT_ERRORS_HELP,
+    )
 
 
 def add_sdk_argument(parser: argparse.ArgumentParser) -> None:

@@ -20,6 +20,13 @@ at or above the source that has .hud/config.json, else the project root (.git, p
 setup.py, setup.cfg)."""
 
 
+IMPORT_ERRORS = """\
+task files that fail to import: each is an error (file:line: message) and nothing is planned or
+uploaded, unless it matches --allow-import-errors GLOB (relative to the working directory) or
+allowImportErrors in .hud/config.json (relative to the folder that holds .hud/); such a file is
+shown as Skipped and the other files' tasks go on."""
+
+
 def _examples(*pairs: tuple[str, str]) -> str:
     width = max(len(command) for command, _ in pairs if len(command) <= 46) if any(
         len(command) <= 46 for command, _ in pairs
@@ -55,6 +62,7 @@ HELP: dict[str, tuple[str, str]] = {
         "a sync would create and update. Uploads nothing.",
         _epilog(
             ARGUMENTS,
+            IMPORT_ERRORS,
             _examples(
                 ("hud-sync-hook plan my-taskset", "the tasks in . against 'my-taskset'"),
                 ("hud-sync-hook plan my-taskset tasks/", "the tasks in tasks/"),
@@ -64,8 +72,8 @@ HELP: dict[str, tuple[str, str]] = {
             KEY,
             _exits(
                 (0, "success, or nothing to do"),
-                (1, "an error: invalid tasks, a task the platform would reject, a platform or network error, "
-                    + USAGE_ERROR),
+                (1, "an error: invalid tasks, a task file that fails to import, a task the platform would "
+                    "reject, a platform or network error, " + USAGE_ERROR),
                 (2, "only with --detailed-exitcode: the plan has changes"),
             ),
         ),
@@ -76,6 +84,7 @@ HELP: dict[str, tuple[str, str]] = {
         "stored in .hud/config.json.",
         _epilog(
             ARGUMENTS,
+            IMPORT_ERRORS,
             _examples(
                 ("hud-sync-hook apply my-taskset tasks/", "show the plan, ask, upload"),
                 ("hud-sync-hook apply --yes", "in a script: the stored taskset, the tasks in ."),
@@ -84,7 +93,8 @@ HELP: dict[str, tuple[str, str]] = {
             KEY,
             _exits(
                 (0, "uploaded, or nothing to do"),
-                (1, "an error: invalid tasks, a task the platform would reject, a rejected or failed upload "
+                (1, "an error: invalid tasks, a task file that fails to import (nothing is uploaded), a task "
+                    "the platform would reject, a rejected or failed upload "
                     "(it says how many tasks landed), a declined confirmation, " + USAGE_ERROR),
                 (2, "only with --dry-run --detailed-exitcode: the plan has changes"),
             ),
@@ -99,8 +109,10 @@ HELP: dict[str, tuple[str, str]] = {
                 ("hud-sync-hook validate tasks/tasks.jsonl", "one file"),
                 ("hud-sync-hook validate --format json", "counts, files and problems as JSON"),
             ),
+            IMPORT_ERRORS,
             "API key: none is needed.",
-            _exits((0, "every task is valid"), (1, "a problem, no tasks found, or a usage error")),
+            _exits((0, "every task is valid"),
+                   (1, "a problem, a task file that fails to import, no tasks found, or a usage error")),
         ),
     ),
     "export": (
@@ -167,11 +179,13 @@ HELP: dict[str, tuple[str, str]] = {
                 ("hud-sync-hook pre-push --source tasks --taskset my-taskset", "check HEAD by hand"),
                 ("hud-sync-hook pre-push --apply-on-branch main", "also upload when pushing to main"),
             ),
+            IMPORT_ERRORS.replace("the working directory", "the repository root"),
             KEY + "\nWithout a key, a taskset or an answer within --timeout, the plan is skipped with one "
             "line\nand the push goes on.",
             _exits(
                 (0, "the push goes on (also when the plan is skipped)"),
-                (1, "the push is refused: invalid tasks, a rejected upload, a usage error"),
+                (1, "the push is refused: invalid tasks, a task file that fails to import, a rejected upload, "
+                    "a usage error"),
             ),
         ),
     ),

@@ -31,7 +31,6 @@ NO_KEY = "plan unavailable: no HUD API key in this run"
 COMMENT_LIMIT = 60_000
 SUMMARY_LIMIT = 1_000_000  # bytes: GitHub takes up to 1 MiB of job summary per step
 LIST_IN_NOTE = 20
-_LINE_IN_ERROR = re.compile(r"\(line (\d+)\)\s*$")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -290,37 +289,25 @@ class ActionRun:
                 exclude=self.inputs.exclude,
                 import_timeout=self.import_timeout,
                 allow_python=self.decision.allow_python,
+                allow_import_errors=self.inputs.allow_import_errors,
+                allow_name="allow-import-errors",
                 sdk=self.inputs.sdk,
             )
             with summary.commands_stopped():
                 for name in local.discovery.files:
                     print(f"read {name}")
                 print(f"{len(local.discovery.tasks)} task(s) found, {len(local.problems)} problem(s)")
+        from hud_sync_hook.discovery.import_errors import ImportFailure
+
         for problem in local.problems:
             loc = problem.location
             message = problem.message + (f" ({problem.fix})" if problem.fix else "")
-            self.report.annotate("error", message, file=loc.file, line=loc.line, col=loc.column, title="Invalid task")
+            title = "Task file failed" if isinstance(problem, ImportFailure) else "Invalid task"
+            self.report.annotate("error", message, file=loc.file, line=loc.line, col=loc.column, title=title)
+        for skipped in local.skipped:
+            self.report.annotate("warning", f"skipped: {skipped.error} (allowed by allow-import-errors or allowImportErrors)", file=skipped.path, title="Task file skipped")
         self.local = local
         return local
-
-    def _import_failures(self, local) -> list:
-        """Task files that could not be read or imported, and are not accepted by allow-import-errors."""
-        from fnmatch import fnmatch
-
-        accepted = self.inputs.allow_import_errors
-        failures = []
-        for skipped in local.discovery.skipped:
-            if any(fnmatch(skipped.path, pattern) for pattern in accepted):
-                self.report.annotate("warning", f"skipped: {skipped.error} (allow-import-errors)", file=skipped.path, title="Task file skipped")
-                continue
-            match = _LINE_IN_ERROR.search(skipped.error)
-            self.report.annotate(
-                "error",
-                f"{skipped.error}; its tasks would be missing from the plan. Fix the file, or list it under allow-import-errors",
-                file=skipped.path, line=int(match.group(1)) if match else None, title="Task file failed",
-            )
-            failures.append(skipped)
-        return failures
 
     def _offline(self, local, note: str | None, *, tasks: bool = True):
         from hud_sync_hook.plan import offline_plan
@@ -330,7 +317,7 @@ class ActionRun:
         plan = offline_plan(chosen, taskset_name=name)
         if local is not None:
             plan.problems = list(local.problems)
-            plan.skipped = list(local.discovery.skipped)
+            plan.skipped = list(local.skipped)
         if local is not None:
             plan.sdk = local.dialect.name
         if note:
@@ -373,13 +360,12 @@ class ActionRun:
             self.plan_state = "partial"
             self.plan = self._offline(local, "plan unavailable: Python task files were not imported (untrusted code)", tasks=False)
             return
-        failures = self._import_failures(local)
-        if not local.discovery.tasks and not local.problems and not failures:
+        if not local.discovery.tasks and not local.problems:
             from hud_sync_hook.commands.plan import no_tasks_message
 
             self._fail_plan(no_tasks_message(local), "Error")
             return
-        if local.problems or failures:
+        if local.problems:
             self.plan_state = "invalid"
             self.plan = self._offline(local, "the plan was not computed: fix the problems first")
             self.report.fail()

@@ -47,14 +47,15 @@ def prepare(args: argparse.Namespace) -> Planned | int:
         only=args.only,
         exclude=args.exclude,
         import_timeout=args.import_timeout,
+        allow_import_errors=args.allow_import_errors,
         sdk=args.sdk,
     )
     if local.problems:
-        print_problems(local.problems, local.discovery.skipped)
+        print_problems(local.problems, local.skipped)
         output.error(f"{len(local.problems)} problem(s) in the task definitions; nothing was sent to the platform")
         return 1
     if not local.discovery.tasks:
-        print_problems([], local.discovery.skipped)
+        print_problems([], local.skipped)
         raise HudSyncError(no_tasks_message(local))
     ref = choose_taskset(args.taskset, args.taskset_id, local.config)
     platform = open_platform_for(args, local.project_root, local.dialect)

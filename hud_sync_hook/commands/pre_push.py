@@ -62,6 +62,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--import-timeout", type=float, default=60.0, metavar="SECONDS",
         help="give up importing a Python task file after this long (default: 60)",
     )
+    parser.add_argument(
+        "--allow-import-errors", dest="allow_import_errors", action="append", default=[], metavar="GLOB",
+        help="a task file (path or glob, relative to the repository root) whose import error is shown but does "
+        f"not refuse the push: the plan goes on without its tasks (repeatable; also allowImportErrors in {CONFIG_PATH})",
+    )
     from hud_sync_hook.commands._common import add_sdk_argument
 
     add_sdk_argument(parser)
@@ -265,19 +270,22 @@ def validate_commit(repo, check: Check, args: argparse.Namespace) -> bool:
     short = check.commit[:12]
     with githelp.tree_of(repo, check.commit, also_check=read_directly(check.settings.source)) as where, \
             _working_directory(where):
-        local = read_local(check.settings.source or ".", import_timeout=args.import_timeout, sdk=getattr(args, "sdk", "auto"))
+        local = read_local(
+            check.settings.source or ".", import_timeout=args.import_timeout, sdk=getattr(args, "sdk", "auto"),
+            allow_import_errors=args.allow_import_errors,
+        )
         if local.problems:
-            print_problems(local.problems, local.discovery.skipped)
+            print_problems(local.problems, local.skipped)
             output.error(
                 f"{len(local.problems)} problem(s) in the task definitions pushed to {check.names} ({short}); "
                 "push refused: fix them and commit, or skip this check once with `git push --no-verify`"
             )
             return False
         if not local.discovery.tasks:
-            print_problems([], local.discovery.skipped)
+            print_problems([], local.skipped)
             output.error(f"{no_tasks_message(local)} (in {short}; pass --source to the hook if the tasks are elsewhere)")
             return False
-        print_problems([], local.discovery.skipped)
+        print_problems([], local.skipped)
         try:
             check.taskset = choose_taskset(args.taskset, None, local.config)
         except HudSyncError:

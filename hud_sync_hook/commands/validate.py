@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--format",
         choices=("text", "json"),
         default="text",
-        help="text: problems as file:line lines (default); json: {tasks, files, problems, skipped} on stdout",
+        help="text: problems as file:line lines (default); json: {tasks, files, problems, skipped} on stdout (skipped: the allowed import errors)",
     )
 
 
@@ -26,7 +26,9 @@ def run(args: argparse.Namespace) -> int:
     from hud_sync_hook.sync import read_local
 
     resolve_target(args)
-    local = read_local(args.source, import_timeout=args.import_timeout, sdk=args.sdk)
+    local = read_local(
+        args.source, import_timeout=args.import_timeout, sdk=args.sdk, allow_import_errors=args.allow_import_errors
+    )
     found = local.discovery.tasks
     if args.format == "json":
         from hud_sync_hook.render.json_plan import _problem
@@ -37,14 +39,14 @@ def run(args: argparse.Namespace) -> int:
                 "tasks": len(found),
                 "files": local.discovery.files,
                 "problems": [_problem(p) for p in local.problems],
-                "skipped": [{"path": s.path, "error": s.error} for s in local.discovery.skipped],
+                "skipped": [{"path": s.path, "error": s.error} for s in local.skipped],
             },
             sys.stdout,
             indent=2,
         )
         sys.stdout.write("\n")
         return 1 if local.problems or not found else 0
-    print_problems(local.problems, local.discovery.skipped)
+    print_problems(local.problems, local.skipped)
     if local.problems:
         output.error(f"{len(local.problems)} problem(s) in {len(found)} task(s)")
         return 1

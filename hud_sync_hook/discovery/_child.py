@@ -88,14 +88,23 @@ def import_target(target: dict[str, str], project_root: str | None, index: int) 
 
 
 def describe_error(err: BaseException, source_file: Path) -> str:
+    """`Name: message (line N)`, N being the task file's line the error passed through, if any."""
     name = type(err).__name__
-    if isinstance(err, SystemExit):
-        return f"SystemExit: the file called sys.exit({err.code!r}) while being imported; do not exit at import time"
-    if isinstance(err, KeyboardInterrupt):
-        return "KeyboardInterrupt: the import was interrupted"
-    if isinstance(err, SyntaxError):
+    if isinstance(err, SyntaxError) and (not err.filename or Path(err.filename) == source_file):
         return f"SyntaxError: {err.msg}" + (f" (line {err.lineno})" if err.lineno else "")
-    message = _safe_str(err)
+    if isinstance(err, SystemExit):
+        try:
+            code = _safe_str(repr(err.code))
+        except BaseException:  # noqa: BLE001 - the exit code is the file's own object
+            code = f"<{type(err.code).__name__}>"
+        message = f"the file called sys.exit({code}) while being imported; do not exit at import time"
+    elif isinstance(err, KeyboardInterrupt):
+        message = "the import was interrupted"
+    elif isinstance(err, SyntaxError):
+        # In a module the task file imports: its line is in that file, the task file's is the import.
+        message = _safe_str(f"{err.msg} in {err.filename}" + (f", line {err.lineno}" if err.lineno else ""))
+    else:
+        message = _safe_str(err)
     if isinstance(err, ModuleNotFoundError) and (err.name or "").split(".")[0] == "hud":
         message += " (install the HUD SDK: pip install hud-python; with pre-commit add it to additional_dependencies)"
     line = None

@@ -130,6 +130,30 @@ def check_store_file(path: Path) -> bool:
     raise not_store
 
 
+def _create_store(path: Path) -> None:
+    """Make a new store whole beside `path`, marked and with its tables, then put it in place with a
+    hard link (which never replaces a file): another process opening the same new path meanwhile
+    sees no file, or a complete store, never a half-made one it would refuse."""
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with closing(sqlite3.connect(temp, isolation_level=None)) as conn:
+            conn.executescript(_SCHEMA)
+            conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass  # another process made it first
+        except OSError:  # no hard links on this file system: a rename, checked just before
+            if not os.path.lexists(path):
+                os.replace(temp, path)
+    finally:
+        for leftover in (temp, temp.with_name(temp.name + "-journal")):
+            try:
+                os.unlink(leftover)
+            except OSError:
+                pass
+
+
 class LocalStore:
     """Tasksets and tasks in SQLite (WAL mode), safe to share between threads and processes.
 
@@ -143,6 +167,9 @@ class LocalStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fresh = check_store_file(self.path)
+            if fresh and not os.path.lexists(self.path):
+                _create_store(self.path)
+                fresh = check_store_file(self.path)  # ours, or a store another process made first
             with self._connect() as conn:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(_SCHEMA)

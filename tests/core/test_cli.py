@@ -257,15 +257,19 @@ def test_version_and_module_entry(tmp_path):
     assert result.returncode == 0 and result.stdout.startswith("hud-sync-hook ")
 
 
-def test_skipped_files_show_in_the_plan_and_fail_when_nothing_was_found(tmp_path):
+def test_a_file_that_fails_to_import_fails_the_plan_unless_allowed(tmp_path):
     root = tmp_path / "proj"
     make_repo(root, {"a.py": "raise ValueError('bad value')\n", "b.py": "tasks = [{'slug': 'ok', 'scenario': 's'}]\n"})
     url = f"local:{tmp_path / 'p.sqlite'}"
     result = run_cli("plan", "demo", ".", "--api-url", url, cwd=root)
-    assert result.returncode == 0
-    assert "Skipped: a.py: ValueError: bad value (line 1)" in result.stdout
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0].startswith("a.py:1: ValueError: bad value (fix the file, or list it in --allow-import-errors")
+    assert "nothing was sent to the platform" in result.stderr and "Create" not in result.stdout
+    result = run_cli("plan", "demo", ".", "--api-url", url, "--allow-import-errors", "a.py", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert "Skipped: a.py: ValueError: bad value (line 1)" in result.stdout and "+ ok" in result.stdout
     (root / "b.py").unlink()
-    result = run_cli("plan", "demo", ".", "--api-url", url, cwd=root)
+    result = run_cli("plan", "demo", ".", "--api-url", url, "--allow-import-errors", "a.py", cwd=root)
     assert result.returncode == 1
     assert "Skipped: a.py: ValueError: bad value (line 1)" in result.stderr
     assert "no tasks found in ." in result.stderr

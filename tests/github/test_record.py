@@ -37,6 +37,27 @@ def test_a_task_file_that_fails_to_import_is_an_error_at_its_line(tmp_path, gith
                for a in result.annotations("warning")), result.commands
 
 
+def test_the_action_also_reads_allow_import_errors_from_the_project_config(tmp_path, github, platform):
+    ws = tmp_path / "ws"
+    good = "tasks = [{'slug': 'ok', 'scenario': 's', 'env': {'name': 'e'}}]\n"
+    make_repo(ws, {"tasks.py": good, "task.py": BROKEN_PY.replace("tasks", "more"),
+                   ".hud/config.json": {"allowImportErrors": ["task.py"]}})
+    result = run_action(ws, tmp_path, event="pull_request", payload=pr_payload(), inputs=with_key(platform.url), github=github)
+    assert result.returncode == 0, result
+    assert [a.properties.get("file") for a in result.annotations("warning")
+            if a.properties.get("title") == "Task file skipped"] == ["task.py"]
+    assert not [a for a in result.annotations("error") if a.properties.get("title") == "Task file failed"]
+    body = github.comments_on(7)[0]["body"]
+    assert "Skipped files (1)" in body and "task.py" in body
+    # A pattern that names another file allows nothing.
+    write_files(ws, {".hud/config.json": {"allowImportErrors": ["tasks/*.py"]}})
+    result = run_action(ws, tmp_path, event="pull_request", payload=pr_payload(), inputs=with_key(platform.url), github=github)
+    assert result.returncode == 1, result
+    [error] = [a for a in result.annotations("error") if a.properties.get("title") == "Task file failed"]
+    assert error.properties["file"] == "task.py" and error.properties["line"] == "3"
+    assert "allow-import-errors or allowImportErrors in .hud/config.json" in error.message
+
+
 def test_issue_comment_on_a_forks_head_does_not_import_python(tmp_path, github, platform):
     proof = writable_folder(tmp_path) / "ran"
     ws = tmp_path / "ws"

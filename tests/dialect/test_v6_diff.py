@@ -61,3 +61,31 @@ def test_a_v6_update_lists_the_rows_own_fields_and_an_unchanged_task_stays_uncha
         assert '~ env: "letters" → "words"' in text.stdout
         assert '+ columns.level: "hard"' in text.stdout
         assert "    ~ c" not in text.stdout
+
+
+def test_the_v6_rules_keep_only_what_changed_and_a_forced_identical_task_shows_nothing():
+    from hud_sync_hook.diff import keeper
+    from hud_sync_hook.dialect import get
+    from hud_sync_hook.dialect.v6_model import task_from_mapping
+    from hud_sync_hook.model import Location
+    from hud_sync_hook.plan import build_plan
+
+    rules = get("v6").diff
+    tasks = [task_from_mapping(row, Location("tasks.jsonl", i)) for i, row in enumerate(AFTER, 1)]
+    records = [{"name": row["slug"], "env": row["env"], "scenario": row["id"], "args": row["args"],
+                **({"validation": row["validation"]} if "validation" in row else {})} for row in BEFORE]
+    kept = {item[0]: item for item in map(keeper(tasks, force=True, rules=rules), records)}
+    # (slug, digest) for the unchanged task, and the compact remote record only for the changed ones
+    assert {slug: len(item) for slug, item in kept.items()} == {"a": 3, "b": 3, "c": 2, "d": 3}
+    forced = build_plan(tasks, list(kept.values()), taskset_name="ts", taskset_id=None, taskset_exists=True,
+                        force=True, rules=rules)
+    assert [t.slug for t in forced.update] == ["a", "b", "c", "d"]
+    by_slug = {t.slug: t for t in forced.update}
+    assert forced.changes(by_slug["c"]) == []
+    assert [c.field for c in forced.changes(by_slug["d"])] == ["id", "columns"]
+    # Full records give the same plan as the kept entries.
+    full = build_plan(tasks, records, taskset_name="ts", taskset_id=None, taskset_exists=True, rules=rules)
+    assert [t.slug for t in full.unchanged] == ["c"]
+    assert [c.as_dict() for c in full.changes(by_slug["b"])] == [
+        {"field": "env", "change": "changed", "old": "letters", "new": "words"}
+    ]

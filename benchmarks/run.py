@@ -182,14 +182,19 @@ def upload_all(
             timings.add(seconds)
 
 
-def seed_db(work: Path, size: int, v6: bool = False) -> Path:
+def seed_db(work: Path, size: int, v6: bool = False, *, all_changed: bool = False) -> Path:
     """A store whose taskset holds what the remote should hold for an N-task fixture (with `v6`,
-    the same taskset on the v6 SDK's API as well)."""
-    db = work / f"seed-{size}.sqlite"
+    the same taskset on the v6 SDK's API as well); with `all_changed`, every one of the N tasks,
+    each with other args (the most a plan can diff)."""
+    db = work / f"seed-{size}{'-v6' if v6 else ''}{'-all-changed' if all_changed else ''}.sqlite"
     copy_db(work / "absent", db)
+    if all_changed:
+        records = [fixtures.remote_record(fixtures.make_task(i), 0) for i in range(size)]
+    else:
+        records = list(fixtures.remote_seed(size))
     with start_serve(work, "--db", str(db)) as serve:
         client = Client(serve.url)
-        upload_all(client, TASKSET, list(fixtures.remote_seed(size)))
+        upload_all(client, TASKSET, records)
         if v6:
             upload_all(client, TASKSET, list(fixtures.remote_seed_v6(size)), v2=True)
         client.close()
@@ -337,6 +342,41 @@ class Bench:
             self.reset_project(path.parent)
         return [rows[fmt] for fmt in self.args.formats]
 
+    # -- field-level diffs -------------------------------------------------------------------------
+
+    def diffs(self, size: int) -> list[tuple[str, int, Stat, Stat]]:
+        """`plan --format json` of the JSONL fixture, which lists the changes of every update: with
+        the usual remote, and with one holding every task, each changed."""
+        path = fixtures.ensure_fixture(FIXTURES, size, "jsonl")
+        expected = fixtures.expected_counts(size)["update"]
+        found = []
+        for label, all_changed, updates in (
+            ("half of the tasks remote, a tenth of those changed", False, expected),
+            ("every task remote and changed", True, size),
+        ):
+            self.log(f"{size} jsonl: plan --format json, {label}")
+            seed = seed_db(self.work, size, all_changed=all_changed)
+            wall, rss = Stat(), Stat()
+            with start_serve(self.work, "--db", str(seed)) as serve:
+
+                def once() -> Sample:
+                    self.reset_project(path.parent)
+                    return self.cli("plan", TASKSET, path.name, "--api-url", serve.url, "--format", "json", cwd=path.parent)
+
+                def check(sample: Sample) -> None:
+                    ok = sample.code == 0
+                    if ok:
+                        plan = json.loads(sample.stdout)
+                        ok = len(plan["update"]) == updates and all(u["changes"] for u in plan["update"])
+                    _expect(ok, f"plan --format json ({updates} updates, each with changes)", sample)
+
+                for sample in self.repeat(Row(size, "jsonl"), "plan --format json", once, check):
+                    wall.add(sample.wall)
+                    rss.add(sample.rss_mb)
+            self.reset_project(path.parent)
+            found.append((label, updates, wall, rss))
+        return found
+
     # -- start-up --------------------------------------------------------------------------------
 
     def startup(self) -> dict[str, Stat]:
@@ -447,7 +487,14 @@ def machine(bench: Bench) -> list[str]:
     ]
 
 
-def report(bench: Bench, rows: list[Row], startup: dict[str, Stat] | None, server: dict[str, Stat] | None) -> str:
+def report(
+    bench: Bench,
+    rows: list[Row],
+    startup: dict[str, Stat] | None,
+    server: dict[str, Stat] | None,
+    diffs: list[tuple[str, int, Stat, Stat]] | None = None,
+    diff_size: int = 0,
+) -> str:
     args = bench.args
     now = _dt.datetime.now().astimezone()
     title = f"## {now:%Y-%m-%d %H:%M %Z}" + (f" — {args.label}" if args.label else "")
@@ -483,6 +530,13 @@ def report(bench: Bench, rows: list[Row], startup: dict[str, Stat] | None, serve
         notes = [f"- {row.size:,} {row.fmt}: {note}" for row in rows for note in row.notes]
         if notes:
             out += [*notes, ""]
+    if diffs:
+        out += [
+            f"| `plan --format json`, {diff_size:,} JSONL tasks (every update with its changes) | updates | s | peak RSS MB |",
+            "|---|---:|---|---|",
+        ]
+        out += [f"| {label} | {updates:,} | {wall.fmt()} | {rss.fmt(0)} |" for label, updates, wall, rss in diffs]
+        out.append("")
     if startup:
         out += ["| start-up | s |", "|---|---|"]
         out += [f"| `hud-sync-hook {label}` | {stat.fmt(3)} |" for label, stat in startup.items()]
@@ -508,7 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--slow", type=float, default=30.0, help="a first run slower than this (s) ...")
     parser.add_argument("--slow-runs", type=int, default=3, help="... gets this many runs in all (default: 3)")
     parser.add_argument("--label", default="", help="a title for this run, e.g. 'before' or 'after'")
-    parser.add_argument("--skip", default="", help="parts to leave out: startup,server,tasks")
+    parser.add_argument("--skip", default="", help="parts to leave out: startup,server,tasks,diffs")
     parser.add_argument("--no-write", action="store_true", help="print the table without writing RESULTS.md")
     args = parser.parse_args(argv)
     args.formats = [f for f in args.formats.split(",") if f]
@@ -525,7 +579,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for size in sizes:
                 rows += bench.size(size)
         server = bench.server() if "server" not in skip else None
-        section = report(bench, rows, startup, server)
+        diffs = bench.diffs(max(sizes)) if "diffs" not in skip and sizes else None
+        section = report(bench, rows, startup, server, diffs, max(sizes) if sizes else 0)
     print(section)
     if not args.no_write:
         write_results(section)

@@ -221,10 +221,15 @@ def remote_slug(record: Mapping[str, Any]) -> str | None:
 
 
 def remote_signature(record: Mapping[str, Any]) -> str:
-    """Signature of a task record as the platform returns it (columns come from `column_values`)."""
+    """Signature of a task record as the platform returns it (columns come from `column_values`).
+
+    Total over what a platform can send, as for `args`: a scenario that is not a string reads as
+    none, so the record differs from every valid local task and is shown as changed (and replaced
+    by the upload), never a crash."""
     raw_args = record.get("args")
+    raw_scenario = record.get("scenario")
     return signature(
-        record.get("scenario") or "",
+        raw_scenario if isinstance(raw_scenario, str) else "",
         raw_args if isinstance(raw_args, dict) else {},
         record.get("validation"),
         record.get("agent_config") or None,

@@ -11,9 +11,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-from hud_sync_hook.model import Location, Problem, TaskSpec, remote_entry, signature_digest
+from hud_sync_hook.diff import V5, Change, RemoteTask, Rules, task_changes, uploads_other_env
+from hud_sync_hook.model import Location, Problem, TaskSpec, signature_digest
 
-SCHEMA_VERSION = 1
+# 2: each update lists its `changes`.
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,14 @@ class Plan:
     key_source: str | None = None  # where the API key came from, never the key
     #: the HUD SDK generation the tasks were read as: `v5` or `v6`
     sdk: str = "v5"
+    # The remote side of each update that changes something, compact; see `changes`.
+    remote_tasks: dict[str, RemoteTask] = field(default_factory=dict)
+    # How the SDK generation compares a task (the dialect's `diff` rules).
+    rules: Rules = field(default=V5, repr=False, compare=False)
+
+    def changes(self, task: TaskSpec) -> list[Change]:
+        """What uploading `task` (one of `update`) changes on the platform, field by field."""
+        return task_changes(task, self.remote_tasks.get(task.slug), self.rules)
 
     @property
     def to_upload(self) -> list[TaskSpec]:
@@ -116,33 +126,62 @@ def select_tasks(
 
 def build_plan(
     local: Sequence[TaskSpec],
-    remote: Iterable[Mapping[str, Any] | tuple[str, bytes]],
+    remote: Iterable[Mapping[str, Any] | tuple[Any, ...]],
     *,
     taskset_name: str | None,
     taskset_id: str | None,
     taskset_exists: bool,
     force: bool = False,
     filtered_out: Iterable[str] = (),
+    rules: Rules = V5,
 ) -> Plan:
     """Diff `local` (already validated and filtered) against the remote taskset.
 
-    `remote` holds task records as the platform returns them, or what `remote_entry` keeps of them
-    (a streamed fetch keeps only that).
+    `remote` holds task records as the platform returns them, or what `diff.keeper` keeps of them
+    (a streamed fetch keeps only that): (slug, digest), with the compact remote task as a third
+    item for the slugs whose changes are shown. `rules` are the SDK generation's (its dialect's
+    `diff`): how a record's slug and signature are read, and how a change is shown.
     """
+    local_sorted = sorted(local, key=lambda t: t.slug)
+    by_slug = {t.slug: t for t in local_sorted}
     remote_by_slug: dict[str, bytes] = {}
+    remote_tasks: dict[str, RemoteTask] = {}
     for item in remote:
-        entry = remote_entry(item) if isinstance(item, Mapping) else item
-        if entry is not None:
-            remote_by_slug[entry[0]] = entry[1]
-    plan = Plan(taskset_name=taskset_name, taskset_id=taskset_id, taskset_exists=taskset_exists, forced=force)
-    for task in sorted(local, key=lambda t: t.slug):
+        if isinstance(item, Mapping):
+            slug = rules.remote_slug(item)
+            if slug is None:
+                continue
+            sig = rules.remote_signature(item)
+            digest = signature_digest(sig)
+            # Full records (tests, small tasksets): keep the compact form only for a local slug.
+            kept: RemoteTask | None = rules.remote_task(item, sig) if slug in by_slug else None
+        else:
+            slug, digest = item[0], item[1]
+            kept = item[2] if len(item) > 2 else None
+        remote_by_slug[slug] = digest
+        if kept is None:
+            remote_tasks.pop(slug, None)  # a repeated slug: the last record counts, as for the digest
+        else:
+            remote_tasks[slug] = kept
+    plan = Plan(
+        taskset_name=taskset_name, taskset_id=taskset_id, taskset_exists=taskset_exists, forced=force, rules=rules
+    )
+    for task in local_sorted:
         existing = remote_by_slug.pop(task.slug, None)
         if existing is None:
             plan.create.append(task)
-        elif force or existing != signature_digest(task.signature):
+        elif existing != signature_digest(task.signature):
             plan.update.append(task)
+            if task.slug in remote_tasks:
+                plan.remote_tasks[task.slug] = remote_tasks[task.slug]
+        elif force:
+            plan.update.append(task)
+            compact = remote_tasks.get(task.slug)
+            if compact is not None and uploads_other_env(task, compact, rules):
+                plan.remote_tasks[task.slug] = compact
         else:
             plan.unchanged.append(task)
+    remote_tasks.clear()
     hidden = set(filtered_out)
     remote_only = {slug: digest for slug, digest in remote_by_slug.items() if slug not in hidden}
     plan.remote_only = sorted(remote_only)

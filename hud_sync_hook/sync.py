@@ -17,6 +17,7 @@ from hud_sync_hook.dialect import get as get_dialect
 from hud_sync_hook.discovery import Discovery
 from hud_sync_hook.discovery.import_errors import Allowed, split_import_errors
 from hud_sync_hook.errors import HudSyncError, PlatformError
+from hud_sync_hook.diff import keeper
 from hud_sync_hook.model import Problem, TaskSpec, column_definitions, short_scenario
 from hud_sync_hook.plan import EnvMismatch, Plan, build_plan, select_tasks
 from hud_sync_hook.platform.base import Platform, is_uuid
@@ -169,14 +170,16 @@ def plan_against(
     """Resolve the taskset on the platform and diff the selected local tasks against it."""
     dialect = local.dialect
     dialect.before_plan(platform, local)
-    remote_entry = dialect.remote_entry
     stored = local.config.taskset_id
-    records: list[tuple[str, bytes]] = []
+    records: list[tuple] = []
+    # Per remote task only (slug, digest), plus the compact record of each that changed, both
+    # read by the generation's rules (v6 signs the whole row, v5 the scenario and its arguments).
+    keep = keeper(local.selected, force=force, rules=dialect.diff)
     name = ref.name
     taskset_id = ref.id
     exists = False
     if taskset_id:
-        remote_name, records = platform.fetch_tasks(taskset_id, keep=remote_entry)
+        remote_name, records = platform.fetch_tasks(taskset_id, keep=keep)
         if remote_name is None and not records:
             if name is None:
                 origin = "tasksetId in " + local.config.shown() if taskset_id == stored else "that id"
@@ -195,7 +198,7 @@ def plan_against(
             exists = True
             taskset_id = found.id
             name = found.name or name
-            _name, records = platform.fetch_tasks(found.id, keep=remote_entry)
+            _name, records = platform.fetch_tasks(found.id, keep=keep)
     with paused_gc(freeze=True):
         plan = build_plan(
             local.selected,
@@ -205,6 +208,7 @@ def plan_against(
             taskset_exists=exists,
             force=force,
             filtered_out=local.filtered_out,
+            rules=dialect.diff,
         )
     plan.sdk = dialect.name
     if stored and stored != taskset_id:

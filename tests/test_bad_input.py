@@ -15,6 +15,9 @@ A case is a folder: the files of a small project plus `case.json`:
      "must_not_exist": ["pwned"],        files that must not appear (code that must not run)
      "requires_non_root": true, "max_seconds": 30, "max_output_bytes": 100000}
 
+`max_seconds` only guards against a hang: the run is stopped, and the case fails, after four times
+that long. How fast a case runs is not asserted here (CI machines are busy); `benchmarks/` measures it.
+
 `{url}` is the server's URL; `{outside}` a folder beside the project (outside its repository)
 holding a valid task file, a tasks.py that leaves a marker when imported, and a config.
 
@@ -29,7 +32,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -112,9 +114,7 @@ def test_bad_input(case: str, server, tmp_path: Path):
     for name in removed:
         env.pop(name, None)
     log_before = len(server.stderr_text())
-    started = time.monotonic()
-    result = run_cli(*args, cwd=project, env=env, timeout=spec.get("max_seconds", 60) + 30)
-    seconds = time.monotonic() - started
+    result = run_cli(*args, cwd=project, env=env, timeout=4 * spec.get("max_seconds", 60))
     output = result.stdout + result.stderr
     shown = result.stderr if spec["exit"] else output
     about = f"{case}: {spec['about']}\n--- stdout (start)\n{result.stdout[:2000]}\n--- stderr\n{result.stderr[-3000:]}"
@@ -137,8 +137,6 @@ def test_bad_input(case: str, server, tmp_path: Path):
     for name in spec.get("must_not_exist", []):
         path = Path(name.replace("{outside}", str(outside)))
         assert not (path if path.is_absolute() else project / path).exists(), f"{name} exists: {about}"
-    if "max_seconds" in spec:
-        assert seconds < spec["max_seconds"], about
     if "max_output_bytes" in spec:
         assert len(output.encode()) < spec["max_output_bytes"], about
     if "generate" in spec:  # 50 MB files are not kept around

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import signal
 import sqlite3
@@ -173,16 +172,18 @@ def test_a_platform_killed_between_batches_and_restarted_converges(project: Path
     batch = 250
     env = {"HUD_API_KEY": HUD_API_KEY, "HUD_SYNC_HOOK_MAX_ATTEMPTS": "3", "HUD_SYNC_HOOK_BACKOFF_SECONDS": "0.05"}
     full_env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **env}
-    with start_serve(tmp_path, "--latency-ms", "60", "--api-key", HUD_API_KEY) as server:
+    # The server answers 5 uploads and holds the 6th: it is killed there, however fast the machine.
+    with start_serve(tmp_path, "--hold-after-writes", "5", "--api-key", HUD_API_KEY) as server:
         port = server.url.rsplit(":", 1)[1]
         apply = subprocess.Popen(
             [sys.executable, "-m", "hud_sync_hook", "apply", TASKSET, ".", "--api-url", server.url, "--yes",
              "--batch-size", str(batch)],
             cwd=project, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
-        deadline = time.monotonic() + 60
-        while post_count(server.stderr_text()) < 5 and time.monotonic() < deadline and apply.poll() is None:
+        deadline = time.monotonic() + 120  # a guard only: the 6th upload waits for the kill
+        while "held: POST /tasks/upload" not in server.stderr_text() and time.monotonic() < deadline and apply.poll() is None:
             time.sleep(0.02)
+        assert post_count(server.stderr_text()) == 5
         server.proc.send_signal(signal.SIGKILL)
         server.proc.wait(10)
         out, err = apply.communicate(timeout=120)
@@ -191,10 +192,10 @@ def test_a_platform_killed_between_batches_and_restarted_converges(project: Path
     match = LANDED.search(err)
     assert match and f"cannot reach the HUD platform at {server.url}" in err, err
     done, total, landed, to_upload = map(int, match.groups())
-    assert (to_upload, total) == (TASKS, TASKS // batch) and 5 <= done < total
-    # Batches are transactions: the store holds whole batches, at most one beyond what was acknowledged.
+    assert (to_upload, total, done) == (TASKS, TASKS // batch, 5)
+    # Batches are transactions: the store holds the 5 acknowledged ones, nothing of the held one.
     stored = len(remote_state(server.db))
-    assert stored in (landed, landed + batch), (stored, landed)
+    assert stored == landed == 5 * batch, (stored, landed)
 
     with start_serve(tmp_path, "--port", port, "--db", str(server.db), "--api-key", HUD_API_KEY) as restarted:
         assert restarted.url == server.url
@@ -229,69 +230,73 @@ def test_two_applies_at_once_end_like_one(project: Path, tmp_path: Path):
 
 # -- .hud/config.json under SIGKILL ---------------------------------------------------------------
 
+# One write of the config, killed with SIGKILL at its Nth step: the Nth line run in the function
+# that writes (`save_config`, or for comparison `Path.write_text`, which truncates and rewrites in
+# place). Run with N = 1, 2, ... until a writer finishes, every point between two steps is a kill.
 WRITER = textwrap.dedent('''
-    import sys
+    import os, signal, sys
     from pathlib import Path
     from hud_sync_hook.config import ProjectConfig, save_config
 
-    path, mode = Path(sys.argv[1]), sys.argv[2]
-    ids = ["11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"]
-    config = ProjectConfig(path=path)
-    i = 0
-    while True:
-        i += 1
-        updates = {"tasksetId": ids[i % 2], "n": i, "pad": "x" * (100_000 * (1 + i % 3))}
-        if mode == "atomic":
-            save_config(config, updates)
-        else:  # a writer that is not atomic, to show that the check below would notice
-            import json
-            path.write_text(json.dumps({**updates, "keep": "me"}, indent=2) + "\\n")
-        if i == 1:
-            print("writing", flush=True)
+    path, mode, kill_at = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    updates = {"tasksetId": "22222222-2222-4222-8222-222222222222", "n": kill_at, "pad": "x" * 100_000}
+    target = save_config.__code__ if mode == "atomic" else Path.write_text.__code__
+    steps = 0
+
+    def step(frame, event, arg):
+        global steps
+        if event == "line":
+            steps += 1
+            if steps == kill_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return step
+
+    sys.settrace(lambda frame, event, arg: step if frame.f_code is target else None)
+    if mode == "atomic":
+        save_config(ProjectConfig(path=path), updates)
+    else:
+        import json
+        path.write_text(json.dumps({**updates, "keep": "me"}, indent=2) + "\\n")
+    sys.settrace(None)
+    print("finished", flush=True)
 ''')
 
 
-def kill_writer_rounds(folder: Path, mode: str, rounds: int, stop_on_corruption: bool) -> tuple[int, int]:
-    """Start the writer, SIGKILL it at a random moment, check the file; returns (rounds, corrupt)."""
+def kill_writer_at_every_step(folder: Path, mode: str) -> tuple[int, list[int]]:
+    """Kill a writer at step 1, 2, ... until one finishes; returns (kills, steps that left the file
+    corrupt). After each kill the file must be the old one or the new one, whole."""
     from hud_sync_hook.config import read_config_file
     from hud_sync_hook.errors import ConfigError
 
     path = folder / ".hud" / "config.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"keep": "me"}))
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    rng = random.Random(42)
-    corrupt = done = 0
-    deadline = time.monotonic() + 45
-    for _ in range(rounds):
-        if time.monotonic() > deadline:
-            break
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path), mode], env=env, stdout=subprocess.PIPE, text=True)
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "writing"
-        time.sleep(rng.uniform(0, 0.05))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-        proc.stdout.close()
-        done += 1
+    corrupt: list[int] = []
+    for kill_at in range(1, 200):
+        path.write_text(json.dumps({"keep": "me"}))
+        proc = subprocess.run([sys.executable, "-c", WRITER, str(path), mode, str(kill_at)], env=env,
+                              capture_output=True, text=True, timeout=120)
         try:
             data = read_config_file(path)
-            ok = data.get("keep") == "me" and isinstance(data.get("n"), int) and len(data.get("pad", "")) % 100_000 == 0
+            ok = data.get("keep") == "me" and (
+                "n" not in data or (data["n"] == kill_at and data.get("pad") == "x" * 100_000))
         except ConfigError:
             ok = False
         if not ok:
-            corrupt += 1
-            if stop_on_corruption:
-                break
-    return done, corrupt
+            corrupt.append(kill_at)
+        if proc.returncode == 0:
+            assert proc.stdout == "finished\n" and ok, proc.stderr
+            return kill_at - 1, corrupt
+        assert proc.returncode == -signal.SIGKILL, proc.stderr
+    pytest.fail("the writer never finished")
 
 
 def test_config_writes_survive_sigkill(tmp_path: Path):
-    rounds, corrupt = kill_writer_rounds(tmp_path / "atomic", "atomic", rounds=40, stop_on_corruption=False)
-    assert rounds >= 20 and corrupt == 0
+    kills, corrupt = kill_writer_at_every_step(tmp_path / "atomic", "atomic")
+    assert kills >= 5 and corrupt == []
     leftovers = list((tmp_path / "atomic" / ".hud").glob(".config.*.tmp"))
-    print("figures:", {"rounds": rounds, "corrupt": corrupt, "temp files left by kills": len(leftovers)})
+    print("figures:", {"kills": kills, "corrupt": len(corrupt), "temp files left by kills": len(leftovers)})
     # The same check does catch a writer that truncates and rewrites in place.
-    naive_rounds, naive_corrupt = kill_writer_rounds(tmp_path / "naive", "naive", rounds=60, stop_on_corruption=True)
-    assert naive_corrupt == 1, f"a non-atomic writer survived {naive_rounds} kills: the check is too weak"
-    print("figures: a non-atomic writer was caught after", naive_rounds, "kill(s)")
+    naive_kills, naive_corrupt = kill_writer_at_every_step(tmp_path / "naive", "naive")
+    assert naive_corrupt, f"a non-atomic writer survived {naive_kills} kills: the check is too weak"
+    print("figures: a non-atomic writer was caught at step(s)", naive_corrupt, "of", naive_kills + 1)

@@ -266,13 +266,19 @@ def markdown_lists(body: str) -> dict[str, list[str]]:
     """Section title -> the first cell of each table row, or each list item, un-escaped."""
     sections: dict[str, list[str]] = {}
     current = None
+    in_update = False  # inside one update's table of changes
     for line in body.splitlines():
         summary = re.match(r"<details(?: open)?><summary>(.*) \(\d+\)</summary>$", line)
         if summary:
             current = sections.setdefault(summary.group(1), [])
         elif current is None:
             continue
-        elif line.startswith("| ") and not line.startswith(("| Slug |", "|---")):
+        elif line.startswith("<details") and "<summary><code>" in line:  # one update, folded
+            current.append(html.unescape(_ZERO_WIDTH.sub("", line.split("<code>", 1)[1].split("</code>", 1)[0])))
+            in_update = True
+        elif line == "</details>" and in_update:
+            in_update = False
+        elif line.startswith("| ") and not in_update and not line.startswith(("| Slug |", "|---")):
             first = line[2:].split(" | ", 1)[0]  # a pipe in a slug is escaped, so never " | "
             current.append(unescape_markdown(first))
         elif line.startswith("- "):
@@ -297,3 +303,51 @@ def test_json_and_markdown_plans_round_trip_the_slugs_exactly(sets):
     assert found.get("To update", []) == [t.slug for t in plan.update]
     assert found.get("Unchanged", []) == [t.slug for t in plan.unchanged]
     assert found.get("Remote-only, never deleted", []) == plan.remote_only
+
+
+# -- field-level diffs --------------------------------------------------------------------------
+
+
+def _apply_changes(body: dict[str, Any], changes) -> dict[str, Any]:
+    """The remote values with each change's new value put in: must give the local values."""
+    result = json.loads(json.dumps(body))
+    for change in changes:
+        if change.field in ("scenario", "env"):
+            continue
+        if change.key is None:
+            if change.kind == "removed":
+                result.pop(change.field, None)
+            else:
+                result[change.field] = change.new
+        else:
+            target = result.setdefault(change.field, {})
+            if change.kind == "removed":
+                target.pop(change.key, None)
+                if not target and change.field != "args":
+                    result.pop(change.field)
+            else:
+                target[change.key] = change.new
+    return result
+
+
+@settings(max_examples=150, deadline=None)
+@given(local_and_remote())
+def test_the_changes_of_an_update_turn_the_remote_task_into_the_local_one(sets):
+    from hud_sync_hook.diff import keeper
+    from hud_sync_hook.model import remote_signature, short_scenario
+
+    local_data, remote = sets
+    tasks = [make_task(t, i) for i, t in enumerate(local_data, 1)]
+    keep = keeper(tasks)
+    plan = build_plan(tasks, [keep(r) for r in remote], taskset_name="ts", taskset_id=None, taskset_exists=True)
+    records = {r["slug"]: r for r in remote}
+    for task in plan.update:
+        changes = plan.changes(task)
+        assert changes, task.slug  # an update always says what changes
+        record = records[task.slug]
+        old_short = short_scenario(record["scenario"])
+        body = json.loads(remote_signature(record)[len(old_short) + 1 :])
+        local_body = json.loads(task.signature[len(short_scenario(task.qualified_scenario)) + 1 :])
+        assert canonical_json(_apply_changes(body, changes)) == canonical_json(local_body)
+        scenario = [c for c in changes if c.field == "scenario"]
+        assert bool(scenario) == (old_short != short_scenario(task.qualified_scenario))

@@ -240,7 +240,8 @@ def open_platform_for(args: argparse.Namespace, project_root: Path | None, diale
         if found.ignored:
             output.warning(found.ignored)
         key = found.value
-        if not key:
+        # A `serve` on this machine started without --api-key takes requests without one.
+        if not key and not _is_loopback_url(url):
             raise HudSyncError(
                 "no HUD API key: set HUD_API_KEY, or put HUD_API_KEY=... in ~/.hud/.env or an untracked ./.env "
                 "(or use --api-url local to try the local platform)"
@@ -251,6 +252,18 @@ def open_platform_for(args: argparse.Namespace, project_root: Path | None, diale
     if key:
         platform.key_source = found.source
     return platform
+
+
+def _is_loopback_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    from hud_sync_hook.platform.base import is_loopback_host
+
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    return bool(host) and is_loopback_host(host)
 
 
 def write_out(path: str, text: str) -> None:
@@ -272,17 +285,37 @@ def print_problems(problems, skipped=()) -> None:
 
 
 class Progress:
-    """A one-line progress bar on a terminal; silent elsewhere."""
+    """Upload progress on stderr: on a terminal a bar redrawn in place; elsewhere (a CI log) a plain
+    line every `every` batches or `seconds` seconds, whichever comes first, and one at the end.
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+    `clock` is the time source (seconds, monotonic), to be replaced where time must not matter.
+    """
+
+    def __init__(self, terminal: bool, *, stream=None, every: int = 10, seconds: float = 5.0, clock=None) -> None:
+        import time
+
+        self.terminal = terminal
+        self.stream = stream
+        self.every = max(1, every)
+        self.seconds = seconds
+        self.clock = clock or time.monotonic
+        self._last_done = 0
+        self._last_time = self.clock()
 
     def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or total <= 1:
+        if total <= 1:
             return
-        width = 30
-        filled = int(width * done / total)
-        sys.stderr.write(f"\rUploading [{'#' * filled}{'.' * (width - filled)}] {done}/{total} batches")
-        if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+        stream = self.stream or sys.stderr
+        if self.terminal:
+            width = 30
+            filled = int(width * done / total)
+            stream.write(f"\rUploading [{'#' * filled}{'.' * (width - filled)}] {done}/{total} batches")
+            if done == total:
+                stream.write("\n")
+        else:
+            now = self.clock()
+            if done < total and done - self._last_done < self.every and now - self._last_time < self.seconds:
+                return
+            self._last_done, self._last_time = done, now
+            stream.write(f"Uploading: {done}/{total} batches ({100 * done // total}%)\n")
+        stream.flush()

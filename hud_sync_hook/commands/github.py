@@ -29,7 +29,7 @@ PERMISSIONS_BLOCK = "permissions:\n  contents: read\n  pull-requests: write"
 STATUS_PERMISSIONS_BLOCK = "permissions:\n  contents: read\n  statuses: write"
 NO_KEY = "plan unavailable: no HUD API key in this run"
 COMMENT_LIMIT = 60_000
-SUMMARY_LIMIT = 300_000
+SUMMARY_LIMIT = 1_000_000  # bytes: GitHub takes up to 1 MiB of job summary per step
 LIST_IN_NOTE = 20
 
 
@@ -45,6 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if os.environ.get("GITHUB_ACTIONS") != "true":  # the runner sets it; nothing else here would make sense
+        output.error(
+            "not running in GitHub Actions (GITHUB_ACTIONS is not 'true'): this command is the Action's "
+            "entrypoint; run `hud-sync-hook plan` or `hud-sync-hook apply` instead"
+        )
+        return 1
     from hud_sync_hook import sandbox
     from hud_sync_hook.github import summary
     from hud_sync_hook.github.report import EXIT_BUG, Report, write_report
@@ -592,7 +598,7 @@ class ActionRun:
         self.report.fail()
 
     def _markdown(self, limit: int, *, for_comment: bool, title: str | None = None) -> str:
-        from hud_sync_hook.render.markdown import escape, render_markdown
+        from hud_sync_hook.render.markdown import escape, render_markdown, utf8_size
 
         event = self.event
         source, _taskset = self._comment_key()
@@ -612,7 +618,10 @@ class ActionRun:
             parts.append(f"[run {event.run_label}]({event.run_url})")
         parts.append(f"hud-sync-hook {escape(__version__)}")
         footer = ["<sub>" + " · ".join(parts) + "</sub>"]
-        text = render_markdown(self.plan, limit=limit, title=title or self.title, preamble=preamble, footer=footer)
+        text = render_markdown(
+            self.plan, limit=limit, title=title or self.title, preamble=preamble, footer=footer,
+            measure=len if for_comment else utf8_size,
+        )
         return output.mask(text)
 
     # -- merge: upload what was reviewed ---------------------------------------------------------
@@ -699,12 +708,13 @@ class ActionRun:
         self._comment_outcome()
 
     def _upload(self, *, warned: list[tuple[str, str]]) -> None:
+        from hud_sync_hook.commands._common import Progress
         from hud_sync_hook.github import summary
         from hud_sync_hook.sync import apply_plan
 
         plan, run = self.plan, self.event.run_label
         with summary.group(f"Upload {len(plan.to_upload)} task(s) to the HUD platform"):
-            outcome = apply_plan(self.platform, plan, self.local)
+            outcome = apply_plan(self.platform, plan, self.local, progress=Progress(False, stream=sys.stdout))
         self.report.outputs["created"] = outcome.created
         self.report.outputs["updated"] = outcome.updated
         if outcome.taskset_id:

@@ -113,16 +113,26 @@ def refuse_problems(plan, outcome: str = "fix them before apply") -> int | None:
 
 
 def show(plan, args: argparse.Namespace) -> None:
-    from hud_sync_hook.render import render
-
     from hud_sync_hook import inert
+    from hud_sync_hook.render import render, render_pieces
 
-    text = render(plan, args.format)
-    if args.format != "json":
-        text = inert.lines(text)  # no line of it can be taken for a workflow command
     if args.out:
-        write_out(args.out, text)
-    sys.stdout.write(output.mask(text))
+        text = render(plan, args.format)
+        write_out(args.out, text if args.format == "json" else inert.lines(text))
+    color = args.format == "text" and output.wants_color(sys.stdout)
+    # Written as it is made: a JSON plan of 100,000 updates is never one string in memory. A piece
+    # is never cut, so a secret inside one JSON string is masked as in the whole text.
+    pending: list[str] = []
+    size = 0
+    for piece in render_pieces(plan, args.format, color=color):
+        # No line of the text or Markdown can be taken for a workflow command (the text plan's
+        # lines are already inert, colours included; the JSON plan's strings are escaped).
+        pending.append(inert.lines(piece) if args.format == "markdown" else piece)
+        size += len(piece)
+        if size >= 1 << 16:
+            sys.stdout.write(output.mask("".join(pending)))
+            pending, size = [], 0
+    sys.stdout.write(output.mask("".join(pending)))
     sys.stdout.flush()
 
 

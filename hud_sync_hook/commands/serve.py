@@ -67,6 +67,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     faults.add_argument("--latency-ms", type=_non_negative, default=0, help="delay before each answer")
     faults.add_argument("--drop-rate", type=_rate, default=0.0, help="probability of hanging up mid-response")
     faults.add_argument("--seed", type=int, default=None, help="seed for the fault injector")
+    faults.add_argument(
+        "--hold-after-writes", type=_non_negative, default=None, metavar="N",
+        help="answer N writes, then hold every further one unanswered (to kill the server at a known point)",
+    )
     parser.add_argument(
         "--max-body-bytes", type=_non_negative, default=50 * 1024 * 1024,
         help="largest request body accepted (default: 50 MB)",
@@ -93,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         latency_ms=args.latency_ms,
         drop_rate=args.drop_rate,
         seed=args.seed,
+        hold_after_writes=args.hold_after_writes,
     )
     try:
         server = make_server(

@@ -41,6 +41,9 @@ class Dialect:
     validate: Callable[..., Any]
     #: remote task record -> (slug, signature digest) or None
     remote_entry: Callable[[dict[str, Any]], Any]
+    #: how a task is compared for the plan's field-level changes: a `diff.Rules` (the same slug
+    #: and signature as `remote_entry`, and the fields an update shows)
+    diff: Any
     #: (api_url, api_key, project_root=, timeout=) -> platform client
     open_platform: Callable[..., Any]
     #: config data (a dict) -> (taskset id, registry id) as this generation reads them

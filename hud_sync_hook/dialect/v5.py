@@ -7,6 +7,7 @@ from typing import Any
 
 from hud_sync_hook.commands.export import write_tasks
 from hud_sync_hook.config import save_config
+from hud_sync_hook.diff import V5 as DIFF_RULES
 from hud_sync_hook.dialect import LABELS, Dialect
 from hud_sync_hook.errors import HudSyncError
 from hud_sync_hook.discovery import DATA_NAMES, discover, python_groups
@@ -43,6 +44,7 @@ DIALECT = Dialect(
     task_from_mapping=task_from_mapping,
     validate=validate,
     remote_entry=remote_entry,
+    diff=DIFF_RULES,
     open_platform=open_platform,
     config_ids=config_ids,
     adapt_config=unchanged,

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from hud_sync_hook.config import ProjectConfig, _shown
 from hud_sync_hook.dialect import LABELS, Dialect
-from hud_sync_hook.dialect.v6_model import compact_if_valid, remote_entry, task_from_mapping, validate
+from hud_sync_hook.dialect.v6_model import DIFF_RULES, compact_if_valid, remote_entry, task_from_mapping, validate
 from hud_sync_hook.discovery import (
     Discovery,
     _link_path,
@@ -364,6 +364,7 @@ DIALECT = Dialect(
     task_from_mapping=task_from_mapping,
     validate=validate,
     remote_entry=remote_entry,
+    diff=DIFF_RULES,
     open_platform=open_platform,
     config_ids=config_ids,
     adapt_config=as_v6_config,

@@ -12,6 +12,7 @@ import json
 import sys
 from typing import Any, Iterable, Mapping
 
+from hud_sync_hook.diff import RemoteTask, Rules
 from hud_sync_hook.model import Location, Problem, canonical_json, describe_type, signature_digest
 
 #: The fields of a v6 task row after `env`, `id`, `args` and `slug`, in the model's order.
@@ -334,9 +335,47 @@ def remote_row(record: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
+def remote_slug(record: Mapping[str, Any]) -> str | None:
+    """An export record's slug: its `name`; None when that is not a non-empty string."""
+    slug = record.get("name")
+    return slug if isinstance(slug, str) and slug else None
+
+
+def remote_signature(record: Mapping[str, Any]) -> str:
+    """The signature of an export record as the SDK computes it. Total over what a platform can
+    send: a value of the wrong type is written as it came, so the task shows as changed."""
+    return row_signature(remote_row(record))
+
+
 def remote_entry(record: Mapping[str, Any]) -> tuple[str, bytes] | None:
     """(slug, signature digest) of an export record; None without a name."""
-    slug = record.get("name")
-    if not isinstance(slug, str) or not slug:
+    slug = remote_slug(record)
+    if slug is None:
         return None
-    return slug, signature_digest(row_signature(remote_row(record)))
+    return slug, signature_digest(remote_signature(record))
+
+
+# -- field-level changes ------------------------------------------------------------------------
+
+def _compact_remote(record: Mapping[str, Any], signature: str) -> RemoteTask:
+    # The signature holds everything compared, the environment and the template id included.
+    return RemoteTask(scenario="", env=None, body=signature)
+
+
+def _compact_local(task: V6Task) -> RemoteTask:
+    return RemoteTask(scenario="", env=None, body=task.signature)
+
+
+def _fields(compact: RemoteTask) -> dict[str, Any]:
+    return compact.values()
+
+
+#: What a v6 update shows: every field of the row but the slug, by the row's own names.
+DIFF_RULES = Rules(
+    remote_slug=remote_slug,
+    remote_signature=remote_signature,
+    remote_task=_compact_remote,
+    local_task=_compact_local,
+    fields=_fields,
+    order=("id", "env", "args", *OPTIONAL_FIELDS),
+)

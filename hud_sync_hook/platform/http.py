@@ -156,8 +156,9 @@ def _certificate_error(err: BaseException) -> bool:
     return False
 
 
-def parse_retry_after(value: str | None, cap: float) -> float | None:
-    """Seconds to wait from a `Retry-After` header (seconds or an HTTP date), capped; None if absent."""
+def parse_retry_after(value: str | None, cap: float, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (seconds or an HTTP date, counted from `now`,
+    by default the current time), capped; None if absent."""
     if not value:
         return None
     value = value.strip()
@@ -170,7 +171,7 @@ def parse_retry_after(value: str | None, cap: float) -> float | None:
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - datetime.now(timezone.utc)).total_seconds()
+        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
     if seconds != seconds:  # NaN
         return None
     return min(max(seconds, 0.0), cap)
@@ -203,6 +204,7 @@ class HttpPlatform:
     Every call is retried on network errors and on 429/5xx with full-jitter exponential backoff,
     honouring `Retry-After`, within `max_attempts` and `max_retry_seconds`. Uploads are idempotent
     upserts by slug, so retrying them is safe even when a failed answer hid a committed write.
+    `sleep` and `clock` (seconds, monotonic) are how it waits and tells the time between attempts.
     """
 
     def __init__(
@@ -214,6 +216,8 @@ class HttpPlatform:
         max_attempts: int = 6,
         max_retry_seconds: float = 120.0,
         backoff_base: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         base_url = (base_url or "").strip().rstrip("/")
         parts = urlsplit(base_url)
@@ -241,6 +245,8 @@ class HttpPlatform:
         self.backoff_base = max(0.0, backoff_base)
         self._count = 0
         self._random = random.Random()
+        self._sleep = sleep
+        self._clock = clock
         headers = {"User-Agent": f"hud-sync-hook/{__version__}", "Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
@@ -310,7 +316,7 @@ class HttpPlatform:
 
         A connection lost mid-body is retried like any other, and `consume` starts again.
         """
-        started = time.monotonic()
+        started = self._clock()
         attempt = 0
         while True:
             attempt += 1
@@ -354,7 +360,8 @@ class HttpPlatform:
                 reason = f"HTTP {response.status_code}"
                 retry_after = parse_retry_after(response.headers.get("Retry-After"), self.max_retry_seconds)
             delay = retry_after if retry_after is not None else self._backoff(attempt)
-            out_of_time = time.monotonic() - started + delay > self.max_retry_seconds or (
+            # The retry budget runs on the client's clock; the whole-call budget on the sockets' one.
+            out_of_time = self._clock() - started + delay > self.max_retry_seconds or (
                 self._budget_end is not None and time.monotonic() + delay >= self._budget_end
             )
             if attempt >= self.max_attempts or out_of_time:
@@ -370,7 +377,7 @@ class HttpPlatform:
                     f"cannot reach the HUD platform at {self.base_url} after "
                     f"{_plural(attempt, 'attempt')} ({reason}); check --api-url or your network"
                 )
-            time.sleep(delay)
+            self._sleep(delay)
 
     def _too_large(self, method: str, path: str, limit: int, what: str = "bytes") -> PlatformError:
         return self._error(
@@ -402,7 +409,9 @@ class HttpPlatform:
                     f"the HUD platform refused the API key ({status}); check HUD_API_KEY", status=status
                 )
             raise self._error(
-                f"the HUD platform needs an API key ({status}); set HUD_API_KEY", status=status
+                f"no HUD API key, and the HUD platform at {self.base_url} needs one ({status}): set HUD_API_KEY, "
+                "or put HUD_API_KEY=... in ./.env or ~/.hud/.env",
+                status=status,
             )
         detail = _detail(response)
         raise self._error(

@@ -52,11 +52,25 @@ class FaultInjector:
     latency_ms: int = 0
     drop_rate: float = 0.0
     seed: int | None = None
+    # After this many writes, every further write is held, unanswered, until the server dies: a
+    # crash at a known point, without racing a kill against the client.
+    hold_after_writes: int | None = None
+    _writes: int = field(init=False, repr=False, default=0)
     _rng: random.Random = field(init=False, repr=False)
     _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+
+    def hold(self, method: str) -> bool:
+        """Whether to hold this request (a write past `hold_after_writes`) instead of answering it."""
+        if self.hold_after_writes is None or method != "POST":
+            return False
+        with self._lock:
+            if self._writes >= self.hold_after_writes:
+                return True
+            self._writes += 1
+        return False
 
     def draw(self, method: str) -> Fault:
         if not (self.fail_rate or self.drop_rate):
@@ -362,6 +376,9 @@ class PlatformRequestHandler(BaseHTTPRequestHandler):
             if not self._authorized():
                 self.close_connection = True
                 raise ApiError(401, "Invalid or missing API key")
+            if self.server.faults.hold(self.command):
+                self.server.log_line(f"held: {self.command} {url.path} (--hold-after-writes)")
+                threading.Event().wait()  # never answered: the server is to be killed now
             body = self._read_body() if self.command in ("POST", "PUT", "PATCH") else b""
             route, params = self._route(url.path)
             fault = self.server.faults.draw(self.command)

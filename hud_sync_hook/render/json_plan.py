@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable, Iterator, Sequence
 
 from hud_sync_hook.inert import json_text
 from hud_sync_hook.model import Problem, TaskSpec
@@ -19,12 +19,40 @@ def _task(task: TaskSpec) -> dict[str, Any]:
     }
 
 
+def _update(plan: Plan, task: TaskSpec) -> dict[str, Any]:
+    data = _task(task)
+    data["changes"] = [change.as_dict() for change in plan.changes(task)]
+    return data
+
+
+class _Streamed(list):
+    """A list the JSON encoder reads one item at a time, each made only as it is written: the
+    changes of 100,000 updates are never all held at once. (The encoder used with `indent` asks a
+    list only for its length and its items.)"""
+
+    def __init__(self, items: Sequence[Any], make: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self._items = items
+        self._make = make
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self._make(item) for item in self._items)
+
+
 def _problem(problem: Problem) -> dict[str, Any]:
     loc = problem.location
     return {"file": loc.file, "line": loc.line, "column": loc.column, "message": problem.message, "fix": problem.fix}
 
 
-def plan_dict(plan: Plan) -> dict[str, Any]:
+def plan_dict(plan: Plan, *, streamed: bool = False) -> dict[str, Any]:
+    """The JSON plan as a value; `streamed` leaves `create` and `update` to be made as they are
+    encoded (for `iter_json`)."""
+    tasks: Callable[[Sequence[Any], Callable[[Any], Any]], Any] = (
+        _Streamed if streamed else (lambda items, make: [make(item) for item in items])
+    )
     return {
         "schema_version": SCHEMA_VERSION,
         "sdk": plan.sdk,
@@ -41,8 +69,8 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "has_changes": plan.has_changes,
         "forced": plan.forced,
         "plan_hash": plan.plan_hash,
-        "create": [_task(t) for t in plan.create],
-        "update": [_task(t) for t in plan.update],
+        "create": tasks(plan.create, _task),
+        "update": tasks(plan.update, lambda t: _update(plan, t)),
         "unchanged": [t.slug for t in plan.unchanged],
         "remote_only": list(plan.remote_only),
         "renames": [{"old": r.old, "new": r.new} for r in plan.renames],
@@ -60,6 +88,14 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         ],
         "notes": list(plan.notes),
     }
+
+
+def iter_json(plan: Plan) -> Iterator[str]:
+    """The JSON plan in pieces, as it is encoded: memory stays that of one task's changes."""
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False)
+    for piece in encoder.iterencode(plan_dict(plan, streamed=True)):
+        yield json_text(piece)  # a piece is whole tokens: the same as escaping the whole text
+    yield "\n"
 
 
 def render_json(plan: Plan) -> str:

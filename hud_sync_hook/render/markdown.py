@@ -2,16 +2,19 @@
 
 Everything that comes from a repository is escaped (no HTML, no Markdown syntax, no @-mentions,
 no autolinks), and the body is built to fit a size budget: the budget is shared fairly between
-the sections, and lists are cut with "N more, see the run log", never in the middle of a construct.
+the sections, and lists are cut with "N more, <where the rest is>", never in the middle of a
+construct. Each update is a fold of its own, with a table of what it changes.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
+from hud_sync_hook.diff import field_label, shown_pair
 from hud_sync_hook.inert import text as inert_text
+from hud_sync_hook.model import TaskSpec
 from hud_sync_hook.plan import Plan
 from hud_sync_hook.render.text import sdk_line
 
@@ -21,6 +24,10 @@ _OPEN_LISTS_AT = 10
 # What a section costs besides its rows: <details>, <summary>, the "N more" line, separators.
 _SECTION_OVERHEAD = 160
 _TASK_HEADER = "\n| Slug | Scenario | Defined at |\n|---|---|---|"
+RUN_LOG = "see the run log"
+CHANGE_LIMIT = 20  # changes shown per task
+VALUE_WIDTH = 60
+_CHANGE_HEADER = "| Field | Before | After |\n|---|---|---|"
 
 
 # Line breaks, tabs and the other control characters Python counts as whitespace, with the spaces
@@ -37,36 +44,63 @@ def escape(text: object, max_len: int = 300) -> str:
     value = _MD_SPECIAL.sub(r"\\\1", value)
     value = html.escape(value, quote=True)
     # A zero-width space after "@" stops mentions; after "://" and "www." it stops autolinks.
+    return _unlinked(value)
+
+
+def _unlinked(value: str) -> str:
     return value.replace("@", "@\u200b").replace("://", ":\u200b//").replace("www.", "www\u200b.")
 
 
-def _section_text(title: str, header: str | None, rows: Sequence[str], cap: int) -> str:
-    """One collapsible list or table of at most `cap` characters (rows cut whole, with a note)."""
+_HTML_SPECIAL = re.compile(r"[\\`*_{}\[\]()#+!|~<>&\"']")
+
+
+def escape_html(text: object, max_len: int = 300) -> str:
+    """Untrusted text as inert inline HTML (e.g. in a `<summary>`, where Markdown may or may not
+    be read): one line, every HTML or Markdown special character a numeric entity."""
+    value = _BREAKS.sub(" ", str(text).strip())
+    if len(value) > max_len:
+        value = value[: max_len - 1] + "…"
+    return _unlinked(_HTML_SPECIAL.sub(lambda m: f"&#{ord(m.group(0))};", value))
+
+
+Measure = Callable[[str], int]
+
+
+def utf8_size(text: str) -> int:
+    """A budget in bytes (the job summary's limit), where `len` counts characters (a comment's)."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _section_text(
+    title: str, header: str | None, rows: Sequence[str], cap: int, more_hint: str = RUN_LOG, measure: Measure = len
+) -> str:
+    """One collapsible list or table of at most `cap` (by `measure`; rows cut whole, with a note)."""
     opening = f"<details{' open' if len(rows) <= _OPEN_LISTS_AT else ''}><summary>{title}</summary>\n"
     closing = "\n</details>\n"
     parts = [opening]
     if header:
         parts.append(header)
-    used = sum(len(p) + 1 for p in parts) + len(closing) + 1
+    used = sum(measure(p) + 1 for p in parts) + measure(closing) + 1
     if used > cap:
-        return f"{title}: list left out, see the run log\n"
+        return f"{title}: list left out, {more_hint}\n"
     shown = 0
     for row in rows:
-        more = len(f"\n_{len(rows) - shown} more, see the run log_") + 1
+        more = measure(f"\n_{len(rows) - shown} more, {more_hint}_") + 1
         last = shown == len(rows) - 1
-        if used + len(row) + 1 + (0 if last else more) > cap:
+        size = measure(row)
+        if used + size + 1 + (0 if last else more) > cap:
             break
         parts.append(row)
-        used += len(row) + 1
+        used += size + 1
         shown += 1
     if shown < len(rows):
-        parts.append(f"\n_{len(rows) - shown} more, see the run log_")
+        parts.append(f"\n_{len(rows) - shown} more, {more_hint}_")
     parts.append(closing)
     return "\n".join(parts)
 
 
-def _full_size(title: str, header: str | None, rows: Sequence[str]) -> int:
-    return len(title) + len(header or "") + sum(len(r) + 1 for r in rows) + _SECTION_OVERHEAD
+def _full_size(title: str, header: str | None, rows: Sequence[str], measure: Measure = len) -> int:
+    return measure(title) + measure(header or "") + sum(measure(r) + 1 for r in rows) + _SECTION_OVERHEAD
 
 
 def _share(needs: Sequence[int], available: int) -> list[int]:
@@ -91,6 +125,35 @@ def _task_rows(tasks) -> list[str]:
     return [f"| {escape(t.slug)} | {escape(t.qualified_scenario)} | {escape(t.location)} |" for t in tasks]
 
 
+def _cell(text: str) -> str:
+    return escape(text, 10 * VALUE_WIDTH) if text else "_none_"
+
+
+def update_block(plan: Plan, task: TaskSpec, *, open_: bool = False) -> str:
+    """One update as a fold: the slug, how many fields change and where the task is defined, then
+    a table of the changes (old → new, shortened around the change)."""
+    changes = plan.changes(task)
+    where = escape_html(task.location)
+    name = f"<code>{escape_html(task.slug)}</code>"
+    if not changes:
+        what = "forced, no field differs" if plan.forced else "changed"
+        return f"- {name}: {what} · {where}\n"
+    count = f"{len(changes)} change{'' if len(changes) == 1 else 's'}"
+    rows = []
+    for change in changes[:CHANGE_LIMIT]:
+        old, new = shown_pair(change, VALUE_WIDTH)
+        rows.append(f"| {escape(field_label(change), 200)} | {_cell(old)} | {_cell(new)} |")
+    if len(changes) > CHANGE_LIMIT:
+        rows.append(f"| _{len(changes) - CHANGE_LIMIT} more changes_ | | |")
+    opening = f"<details{' open' if open_ else ''}><summary>{name}: {count} · {where}</summary>"
+    return f"{opening}\n\n{_CHANGE_HEADER}\n" + "\n".join(rows) + "\n\n</details>\n"
+
+
+def _update_rows(plan: Plan) -> list[str]:
+    open_ = len(plan.update) <= _OPEN_LISTS_AT
+    return [update_block(plan, task, open_=open_) for task in plan.update]
+
+
 def plan_sections(plan: Plan) -> list[tuple[str, str | None, list[str]]]:
     """The plan's lists, in the order a reviewer reads them: (title, table header or None, rows)."""
     sections: list[tuple[str, str | None, list[str]]] = []
@@ -109,7 +172,7 @@ def plan_sections(plan: Plan) -> list[tuple[str, str | None, list[str]]]:
             )
         if plan.update:
             label = "To update (forced)" if plan.forced else "To update"
-            sections.append((f"{label} ({len(plan.update)})", _TASK_HEADER, _task_rows(plan.update)))
+            sections.append((f"{label} ({len(plan.update)})", None, _update_rows(plan)))
         if plan.remote_only:
             sections.append(
                 (f"Remote-only, never deleted ({len(plan.remote_only)})", None, [f"- {escape(s)}" for s in plan.remote_only])
@@ -141,11 +204,14 @@ def render_markdown(
     preamble: Iterable[str] = (),
     footer: Iterable[str] = (),
     extra_sections: Iterable[tuple[str, Sequence[str]]] = (),
+    more_hint: str = RUN_LOG,
+    measure: Measure = len,
 ) -> str:
-    """The plan as Markdown of at most `limit` characters.
+    """The plan as Markdown of at most `limit` characters (or bytes, with `measure=utf8_size`).
 
     `title`, `preamble`, `footer` and the `extra_sections` (title, rows) placed before the plan's
-    own lists are trusted Markdown: callers escape what they put in them.
+    own lists are trusted Markdown: callers escape what they put in them. `more_hint` says where
+    the rest of a cut list can be read ("see the run log" in a workflow).
     """
     name = escape(plan.taskset_name or plan.taskset_id or "?")
     head: list[str] = [f"### {title or 'HUD taskset plan'}: {name}\n"]
@@ -166,14 +232,17 @@ def render_markdown(
         head.append(f"> {escape(note, 500)}\n")
     tail = [f"{line}\n" for line in footer]
     fixed = "".join(head) + "\n" + "".join(tail)
-    if len(fixed) > limit:
+    if measure(fixed) > limit:
         # Only a caller's enormous preamble gets here: keep the summary line, drop the rest.
-        return "".join(head[:1])[: max(0, limit)]
+        first = head[0]
+        while first and measure(first) > limit:
+            first = first[: max(0, min(len(first) - 1, limit))]
+        return first
     sections = [(t, None, list(rows)) for t, rows in extra_sections] + plan_sections(plan)
-    available = limit - len(fixed) - 2 * len(sections) - 2
-    caps = _share([_full_size(*s) for s in sections], available)
-    body = [_section_text(t, h, rows, cap) for (t, h, rows), cap in zip(sections, caps)]
+    available = limit - measure(fixed) - 2 * len(sections) - 2
+    caps = _share([_full_size(*s, measure=measure) for s in sections], available)
+    body = [_section_text(t, h, rows, cap, more_hint, measure) for (t, h, rows), cap in zip(sections, caps)]
     text = "".join(head) + "\n" + "\n".join(body) + ("\n" if body else "") + "".join(tail)
-    if len(text) > limit:  # the shares are conservative; this keeps the promise regardless
-        text = "".join(head) + "\n_The lists are too long to show here; see the run log._\n" + "".join(tail)
+    if measure(text) > limit:  # the shares are conservative; this keeps the promise regardless
+        text = "".join(head) + f"\n_The lists are too long to show here; {more_hint}._\n" + "".join(tail)
     return text

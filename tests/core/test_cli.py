@@ -153,6 +153,23 @@ def test_key_from_dotenv_and_missing_key(project, tmp_path):
         assert with_dotenv.returncode == 0, with_dotenv.stderr
 
 
+def test_a_keyless_serve_on_loopback_needs_no_key(project, tmp_path):
+    with start_serve(tmp_path) as server:  # started without --api-key
+        applied = run_cli("apply", "demo", ".", "--api-url", server.url, "--yes", cwd=project)
+        assert applied.returncode == 0, applied.stderr
+        assert "3 created" in applied.stdout
+        localhost = server.url.replace("127.0.0.1", "localhost")
+        again = run_cli("plan", "--api-url", localhost, cwd=project)
+        assert again.returncode == 0 and "All tasks up to date" in again.stdout, again.stderr
+    with start_serve(tmp_path, "--api-key", KEY) as server:  # a keyed one still says what is missing
+        refused = run_cli("plan", "demo", ".", "--api-url", server.url, cwd=project)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.stderr.count("\n") == 1 and "no HUD API key" in refused.stderr and "set HUD_API_KEY" in refused.stderr
+    # Not on loopback: refused before any request.
+    remote = run_cli("plan", "demo", ".", "--api-url", "https://hud.example.invalid", cwd=project)
+    assert remote.returncode == 1 and "no HUD API key: set HUD_API_KEY" in remote.stderr
+
+
 def test_plain_http_to_a_remote_host_is_refused(project):
     result = run_cli("plan", "demo", ".", "--api-url", "http://hud.example.invalid", cwd=project, env={"HUD_API_KEY": KEY})
     assert result.returncode == 1
@@ -418,3 +435,13 @@ def test_help_texts_say_what_the_flags_do(tmp_path):
     apply = run_cli("apply", "--help", cwd=tmp_path).stdout
     for flag in ("--timeout SECONDS", "--batch-size N", "-y, --yes", "--dry-run", "--taskset NAME|ID", "--source PATH"):
         assert flag in apply
+
+
+def test_the_github_command_outside_github_actions_says_so(project):
+    result = run_cli("github", cwd=project, env={"GITHUB_EVENT_NAME": "push"})
+    assert result.returncode == 1
+    assert result.stdout == ""  # no ::group:: or other workflow commands
+    assert result.stderr == (
+        "hud-sync-hook: error: not running in GitHub Actions (GITHUB_ACTIONS is not 'true'): this command is "
+        "the Action's entrypoint; run `hud-sync-hook plan` or `hud-sync-hook apply` instead\n"
+    )

@@ -139,10 +139,13 @@ def test_an_offline_plan_lists_every_task_and_claims_nothing_about_the_platform(
 def test_json_rendering_lists_every_class():
     plan = plan_for([local("a", x=2), local("n")], [remote("a", x=1), remote("r", y=5)])
     data = plan_dict(plan)
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["counts"] == {"create": 1, "update": 1, "unchanged": 0, "remote_only": 1, "renames": 0}
     assert [t["slug"] for t in data["create"]] == ["n"]
-    assert data["update"][0] == {"slug": "a", "scenario": "e:s", "file": "t.json", "line": 1}
+    assert data["update"][0] == {
+        "slug": "a", "scenario": "e:s", "file": "t.json", "line": 1,
+        "changes": [{"field": "args", "key": "x", "change": "changed", "old": 1, "new": 2}],
+    }
     assert data["remote_only"] == ["r"]
 
 

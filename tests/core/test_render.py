@@ -60,6 +60,7 @@ TEXT_FULL = (
     '\n'
     '  Update (1):\n'
     '    ~ changed\n'
+    '        ~ args.a: 1 → 2\n'
     '\n'
     '  Unchanged: 1\n'
     '\n'
@@ -111,10 +112,14 @@ MARKDOWN_FULL = (
     '\n'
     '<details open><summary>To update (1)</summary>\n'
     '\n'
+    '<details open><summary><code>changed</code>: 1 change · tasks.json:3</summary>\n'
     '\n'
-    '| Slug | Scenario | Defined at |\n'
+    '| Field | Before | After |\n'
     '|---|---|---|\n'
-    '| changed | e:s | tasks.json:3 |\n'
+    '| args.a | 1 | 2 |\n'
+    '\n'
+    '</details>\n'
+    '\n'
     '\n'
     '</details>\n'
     '\n'
@@ -143,7 +148,10 @@ MARKDOWN_FULL = (
 
 def test_text_shows_every_section_in_reading_order():
     assert render_text(full_plan()) == TEXT_FULL
-    forced = TEXT_FULL.replace("  Update (1):\n    ~ changed\n\n  Unchanged: 1\n", "  Update (forced) (2):\n    ~ changed\n    ~ same\n")
+    forced = TEXT_FULL.replace(
+        "  Update (1):\n    ~ changed\n        ~ args.a: 1 → 2\n\n  Unchanged: 1\n",
+        "  Update (forced) (2):\n    ~ changed\n        ~ args.a: 1 → 2\n    ~ same (forced; no field differs)\n",
+    )
     assert render_text(full_plan(force=True)) == forced.replace("1 to update, 1 unchanged", "2 to update, 0 unchanged")
 
 
@@ -288,7 +296,7 @@ def test_the_json_plan_has_every_documented_member():
     plan = full_plan()
     data = json.loads(render(plan, "json"))
     assert data == {
-        "schema_version": 1,
+        "schema_version": 2,
         "sdk": "v5",
         "taskset": {
             "name": "ts",
@@ -307,7 +315,8 @@ def test_the_json_plan_has_every_documented_member():
             {"slug": "new", "scenario": "e:s", "file": "tasks.json", "line": 1},
             {"slug": "renamed", "scenario": "e:s", "file": "tasks.json", "line": 2},
         ],
-        "update": [{"slug": "changed", "scenario": "e:s", "file": "tasks.json", "line": 3}],
+        "update": [{"slug": "changed", "scenario": "e:s", "file": "tasks.json", "line": 3,
+                    "changes": [{"field": "args", "key": "a", "change": "changed", "old": 1, "new": 2}]}],
         "unchanged": ["same"],
         "remote_only": ["gone", "old-name"],
         "renames": [{"old": "old-name", "new": "renamed"}],
@@ -318,7 +327,7 @@ def test_the_json_plan_has_every_documented_member():
     }
     assert len(plan.plan_hash) == 64
     text = render(plan, "json")
-    assert text.endswith("}\n") and text.startswith('{\n  "schema_version": 1,\n')
+    assert text.endswith("}\n") and text.startswith('{\n  "schema_version": 2,\n')
     assert json.loads(render(offline_plan([local("é", 1)], taskset_name=None), "json"))["create"][0]["slug"] == "é"
     assert '"slug": "é"' in render(offline_plan([local("é", 1)], taskset_name=None), "json")
 

@@ -157,3 +157,22 @@ def test_link_env_picker_switch_prompt_scenarios_and_reference_fix(tmp_path):
     assert "tasks.py:6: Environment('shop') -> Environment('shop-v2')" in screen
     assert 'Environment("shop-v2")' in (project / "tasks.py").read_text()
     assert json.loads((project / ".hud" / "config.json").read_text())["registryId"] == ENV_ID
+
+
+def test_changes_are_coloured_on_a_terminal_and_plain_in_a_pipe(tmp_path):
+    project = make_project(tmp_path)
+    with start_serve(tmp_path) as server:
+        env = {"HUD_API_KEY": HUD_API_KEY}
+        applied = subprocess.run([sys.executable, "-m", "hud_sync_hook", "apply", "demo", ".", "--api-url", server.url, "--yes"],
+                                 cwd=project, env=dict(os.environ, PYTHONPATH=str(REPO_ROOT), **env), capture_output=True, text=True)
+        assert applied.returncode == 0, applied.stderr
+        rows = [{"slug": f"t{i}", "env": {"name": "shop"}, "scenario": "checkout", "args": {"i": i * 10}} for i in range(3)]
+        (project / "tasks.json").write_text(json.dumps(rows))
+        status, screen = run_in_pty(["plan", "demo", ".", "--api-url", server.url], project, [], env={**env, "TERM": "xterm"})
+        assert status == 0, screen
+        assert "\x1b[33m~\x1b[0m args.i: \x1b[31m1\x1b[0m → \x1b[32m10\x1b[0m" in screen
+        status, plain = run_in_pty(["plan", "demo", ".", "--api-url", server.url], project, [], env={**env, "NO_COLOR": "1"})
+        assert status == 0 and "~ args.i: 1 → 10" in plain and "\x1b[" not in plain
+        piped = subprocess.run([sys.executable, "-m", "hud_sync_hook", "plan", "demo", ".", "--api-url", server.url],
+                               cwd=project, env=dict(os.environ, PYTHONPATH=str(REPO_ROOT), **env), capture_output=True, text=True)
+    assert "    ~ t1\n        ~ args.i: 1 → 10\n" in piped.stdout and "\x1b" not in piped.stdout

@@ -258,11 +258,10 @@ def test_rate_limit_far_in_the_future_gives_up_quickly(tmp_path, github, platfor
         403, method="GET", path=r"/comments$", message="API rate limit exceeded", times=10,
         headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time()) + 3600)},
     )
-    started = time.monotonic()
     result = run_action(ws, tmp_path, event="pull_request", payload=pr_payload(), inputs=with_key(platform.url), github=github)
-    assert time.monotonic() - started < 30
     assert result.returncode == 1, result
     assert "rate limited" in result.messages("error")
+    # Given up at once: one call, no wait for the reset an hour away (the run would time out).
     assert len(github.calls("GET", r"/comments$")) == 1
 
 

@@ -39,7 +39,7 @@ def test_masks_come_first_and_outputs_use_random_delimiters(tmp_path, github, pl
     assert first.outputs["remote-only"] == "0" and first.outputs["renames"] == "0"
     assert len(first.outputs["plan-hash"]) == 64
     plan = json.loads((ws / first.outputs["plan-json"]).read_text())
-    assert plan["schema_version"] == 1 and plan["plan_hash"] == first.outputs["plan-hash"]
+    assert plan["schema_version"] == 2 and plan["plan_hash"] == first.outputs["plan-hash"]
     assert [t["slug"] for t in plan["create"]] == ["alpha", "beta"]
     delimiters = {line.split("<<", 1)[1] for r in runs for line in r.outputs_text.splitlines() if "<<" in line}
     assert len(delimiters) == 2 * len(OUTPUT_NAMES), "every delimiter is fresh"

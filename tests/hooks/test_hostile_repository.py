@@ -163,7 +163,10 @@ def test_an_untracked_dotenv_is_the_developer_s_own(tmp_path: Path, serve):
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / ".env").write_text(f"HUD_API_KEY={HUD_API_KEY}\n")
     (project / ".env").symlink_to(tmp_path / "elsewhere" / ".env")  # a link out of the repository
-    ran = run_cli("plan", "shop", ".", "--api-url", serve.url, cwd=project, env=child_env())
+    # A server that wants the key (a keyless one on loopback is used without any).
+    (tmp_path / "keyed").mkdir()
+    with start_serve(tmp_path / "keyed", "--api-key", HUD_API_KEY) as keyed:
+        ran = run_cli("plan", "shop", ".", "--api-url", keyed.url, cwd=project, env=child_env())
     assert ran.returncode == 1 and "no HUD API key" in ran.stderr
 
 

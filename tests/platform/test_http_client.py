@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import socket
 import threading
-import time
 from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +23,21 @@ def task(slug: str, **extra) -> dict:
     record = {"slug": slug, "env": {"name": "my-env"}, "scenario": "my-env:checkout", "args": {"n": slug}}
     record.update(extra)
     return record
+
+
+class FakeTime:
+    """The client's clock and sleep: sleeping only moves the clock on, and is recorded."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
 
 
 def quick(url: str, key: str | None = None, **options) -> HttpPlatform:
@@ -122,42 +136,44 @@ def test_a_streamed_fetch_keeps_only_what_keep_returns_and_restarts_after_a_drop
 
 def test_retry_after_is_honoured(tmp_path):
     # Every answer is a 429; the log says which Retry-After each one carried.
+    fake = FakeTime()
     with start_serve(tmp_path, "--fail-rate", "1", "--fail-status", "429", "--seed", "11") as server:
-        with quick(server.url, max_attempts=4, backoff_base=0.0) as platform:
-            started = time.monotonic()
+        with quick(server.url, max_attempts=4, backoff_base=0.0, sleep=fake.sleep, clock=fake.clock) as platform:
             with pytest.raises(PlatformError) as caught:
                 platform.find_taskset("ts")
-            elapsed = time.monotonic() - started
         log = server.stderr_text()
     assert caught.value.status == 429 and "answered HTTP 429" in str(caught.value)
     assert "4 times" in str(caught.value) and "\n" not in str(caught.value)
     assert log.count("429") == 4
-    # the client waits out Retry-After between the 4 attempts (backoff alone would be 0 s)
-    waits = [int(v) for v in re.findall(r"Retry-After: (\d)", log)][:3]
-    assert sum(waits) >= 1, "pick a seed whose first answers ask for a wait"
-    assert sum(waits) - 0.05 <= elapsed < sum(waits) + 5  # upper slack for a loaded 2-core machine
+    # the client waits out each Retry-After between the 4 attempts (backoff alone would be 0 s)
+    waits = [float(v) for v in re.findall(r"Retry-After: (\d+)", log)]
+    assert len(waits) == 4 and sum(waits[:3]) >= 1, "pick a seed whose first answers ask for a wait"
+    assert fake.slept == waits[:3]
 
 
 def test_gives_up_on_a_closed_port_with_a_clear_message():
     url = f"http://127.0.0.1:{free_port()}"
-    platform = quick(url, KEY, max_attempts=3)
-    started = time.monotonic()
+    fake = FakeTime()
+    platform = quick(url, KEY, max_attempts=3, sleep=fake.sleep, clock=fake.clock)
     with pytest.raises(PlatformError) as caught:
         platform.find_taskset("ts")
     message = str(caught.value)
     assert message.startswith(f"cannot reach the HUD platform at {url} after 3 attempts (")
     assert message.endswith("check --api-url or your network") and "\n" not in message
     assert KEY not in message and platform.request_count == 3
-    assert time.monotonic() - started < 5
+    # Jittered exponential backoff between the attempts: at most 0.01 s, then 0.02 s.
+    assert len(fake.slept) == 2 and 0 <= fake.slept[0] <= 0.01 and 0 <= fake.slept[1] <= 0.02
     platform.close()
 
 
 def test_retry_budget_bounds_the_total_time():
-    platform = quick(f"http://127.0.0.1:{free_port()}", max_attempts=100, backoff_base=0.2, max_retry_seconds=0.5)
-    started = time.monotonic()
+    fake = FakeTime()
+    platform = quick(f"http://127.0.0.1:{free_port()}", max_attempts=100, backoff_base=0.2, max_retry_seconds=0.5,
+                     sleep=fake.sleep, clock=fake.clock)
     with pytest.raises(PlatformError, match="cannot reach"):
         platform.search_envs("x")
-    assert time.monotonic() - started < 1.5 and platform.request_count < 100
+    # It stops before a wait would take it past the budget, long before 100 attempts.
+    assert sum(fake.slept) <= 0.5 and platform.request_count == len(fake.slept) + 1 < 100
 
 
 def test_refuses_a_key_over_plain_http_to_another_host_before_connecting():
@@ -180,7 +196,7 @@ def test_a_refused_key_is_reported_without_showing_it(tmp_path):
                 platform.upload("ts", [task("a")], None)
             assert repr(platform) == f"HttpPlatform({server.url!r}, api_key=set)"
         with quick(server.url, None) as anonymous:
-            with pytest.raises(PlatformError, match="needs an API key"):
+            with pytest.raises(PlatformError, match="no HUD API key, and the HUD platform at .* needs one"):
                 anonymous.find_taskset("ts")
         log = server.stderr_text()
     assert str(caught.value) == "the HUD platform refused the API key (401); check HUD_API_KEY"
@@ -234,7 +250,9 @@ def test_parse_retry_after_and_loopback_hosts():
     assert parse_retry_after("500", 120) == 120.0
     assert parse_retry_after("-4", 120) == 0.0
     assert parse_retry_after(None, 120) is None and parse_retry_after("soon", 120) is None
-    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
-    assert 27 <= parse_retry_after(later, 120) <= 30
+    now = datetime(2030, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+    later = format_datetime(now + timedelta(seconds=30), usegmt=True)
+    assert parse_retry_after(later, 120, now=now) == 30.0
+    assert parse_retry_after(later, 20, now=now) == 20.0 and parse_retry_after(later, 120, now=now + timedelta(hours=1)) == 0.0
     assert all(map(is_loopback_host, ["127.0.0.1", "127.9.9.9", "::1", "[::1]", "localhost", "::ffff:127.0.0.1"]))
     assert not any(map(is_loopback_host, ["10.0.0.1", "example.invalid", "128.0.0.1", "localhost.example", "api.localhost", "localhost.", "127.0.0.1."]))

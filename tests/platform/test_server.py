@@ -6,7 +6,6 @@ import json
 import signal
 import socket
 import threading
-import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -223,10 +222,20 @@ def test_an_internal_error_is_a_500_answer_not_a_crash(tmp_path):
 
 
 def test_latency_is_added_before_answering(tmp_path):
-    with start_serve(tmp_path, "--latency-ms", "200") as server, httpx.Client(base_url=server.url) as c:
-        started = time.monotonic()
-        assert c.get("/registry/envs").status_code == 200
-        assert time.monotonic() - started >= 0.2
-        started = time.monotonic()
-        c.get("/health")
-        assert time.monotonic() - started < 0.2  # readiness is never delayed
+    # Ten minutes of latency: an API call does not answer within a 1 s read timeout, while
+    # readiness, never delayed, answers well within the 60 s one (however busy the machine).
+    with start_serve(tmp_path, "--latency-ms", "600000") as server, httpx.Client(base_url=server.url, timeout=60) as c:
+        with pytest.raises(httpx.ReadTimeout):
+            c.get("/registry/envs", timeout=1)
+        assert c.get("/health").json() == {"ok": True}
+
+
+def test_writes_past_hold_after_writes_are_held_unanswered(tmp_path):
+    body = {"name": "ts", "tasks": [{"slug": "a", "env": {"name": "e"}, "scenario": "e:s", "args": {}}]}
+    with start_serve(tmp_path, "--hold-after-writes", "1") as server, httpx.Client(base_url=server.url, timeout=60) as c:
+        assert c.post("/tasks/upload", json=body).status_code == 200
+        with pytest.raises(httpx.ReadTimeout):  # never answered, so any timeout ends it
+            c.post("/tasks/upload", json=body, timeout=1)
+        assert c.get("/tasks/evalset/ts").status_code == 200  # reads are answered as before
+        log = server.stderr_text()
+    assert log.count("POST /tasks/upload 200") == 1 and "held: POST /tasks/upload (--hold-after-writes)" in log

@@ -231,6 +231,16 @@ def test_a_comment_stored_before_a_5xx_is_found_and_not_posted_again():
     assert slept == []
 
 
+def test_a_comment_stored_before_the_connection_was_lost_is_found_too():
+    body = compose(Header(".", "t", summary="1 to create"), "plan")
+    with FakeGitHub() as github:
+        github.inject(0, method="POST", path=COMMENTS, after=True)
+        created, logged, slept = checked(github, body)
+        assert [c["body"] for c in github.comments_on(1)] == [body] and created.body == body
+    assert logged == ["The plan comment was stored although GitHub answered with an error; not posting it again"]
+    assert slept == []
+
+
 def test_a_comment_not_stored_is_posted_again_after_a_growing_wait():
     body = compose(Header(".", "t"), "plan")
     with FakeGitHub() as github:

@@ -29,10 +29,11 @@ def _listing(lines: list[str], marker: str, slugs: list[str]) -> None:
 
 
 def render_text(plan: Plan) -> str:
-    lines = [_title(plan), f"  {sdk_line(plan)}"]
+    lines = [_title(plan)]
     if plan.platform_url:
         key = f" (API key from {plan.key_source})" if plan.key_source else ""
         lines.append(f"  Platform: {plan.platform_url}{key}")
+    lines.append(f"  {sdk_line(plan)}")
     if plan.remote_known and not plan.taskset_exists:
         lines.append("  Taskset will be created")
     if plan.switching_from:

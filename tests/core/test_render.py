@@ -41,8 +41,8 @@ def full_plan(force: bool = False) -> Plan:
 
 TEXT_FULL = (
     "Sync plan for 'ts' (11111111-2222-3333-4444-555555555555)\n"
-    "  HUD SDK v5 (hud-python 0.5)\n"
     '  Platform: https://api.hud.ai (API key from HUD_API_KEY)\n'
+    "  HUD SDK v5 (hud-python 0.5)\n"
     '  Switching from previously stored taskset (99999999...)\n'
     '  Note: linked environment e-renamed\n'
     '\n'

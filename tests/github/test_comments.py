@@ -342,6 +342,7 @@ def test_the_newest_status_of_ours_for_the_context_is_read_back_through_the_api(
     [
         ({"description": f"plan {PLAN}", "state": "success"}, StatusRecord(PLAN, "", "success")),
         ({"description": f"a · b · plan {PLAN}"}, StatusRecord(PLAN, "a · b", "")),
+        ({"description": f"fix X · plan {PLAN}"}, StatusRecord(PLAN, "fix X", "")),
         ({"description": f"plan {PLAN} and more", "state": None}, StatusRecord("", f"plan {PLAN} and more", "")),
         ({"description": f"plan {PLAN[:-1]}"}, StatusRecord("", f"plan {PLAN[:-1]}", "")),
         ({"description": 7, "state": "error"}, StatusRecord("", "", "error")),

@@ -34,6 +34,7 @@ import argparse
 import ast
 import datetime as _dt
 import glob
+import json
 import os
 import platform
 import shutil
@@ -370,8 +371,49 @@ class _PropertyTestsLast:
         items.sort(key=lambda item: hasattr(getattr(item, "obj", None), "hypothesis"))
 
 
-def _run_tests_forked(root: Path, tests: list[str], timeout: float) -> tuple[int | None, float]:
-    """Run pytest over `tests` in a forked child rooted at `root`; (exit code or None on timeout, s)."""
+# A mutant that loops forever is stopped inside the test it loops in, not after the whole run's time
+# limit: each test may take TEST_LIMIT_FACTOR times what it took unmutated (at least TEST_LIMIT_MIN
+# seconds, for a loaded machine), then the child exits with TIMED_OUT_EXIT and the mutant counts as
+# timed out. A test the unmutated run did not time gets the whole run's limit.
+TEST_LIMIT_FACTOR = 5.0
+TEST_LIMIT_MIN = 5.0
+TIMED_OUT_EXIT = 124
+
+
+class _PerTestLimit:
+    """Times each test (`durations` given: stops a test that runs past its limit; else: records)."""
+
+    def __init__(self, durations: dict[str, float] | None, fallback: float) -> None:
+        self.durations = durations
+        self.fallback = fallback
+        self.measured: dict[str, float] = {}
+
+    @staticmethod
+    def _out_of_time(_signum: int, _frame: object) -> None:
+        os._exit(TIMED_OUT_EXIT)  # not an exception: code under test may catch those
+
+    def pytest_runtest_protocol(self, item, nextitem) -> None:  # noqa: ANN001 - pytest's hook signature
+        if self.durations is not None:
+            base = self.durations.get(item.nodeid)
+            limit = self.fallback if base is None else max(TEST_LIMIT_MIN, TEST_LIMIT_FACTOR * base)
+            signal.signal(signal.SIGALRM, self._out_of_time)
+            signal.setitimer(signal.ITIMER_REAL, limit)
+        self._started = time.monotonic()  # returning None: pytest's own protocol runs the test
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: object) -> None:
+        if self.durations is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        else:
+            self.measured[nodeid] = time.monotonic() - self._started
+
+
+def _run_tests_forked(
+    root: Path, tests: list[str], timeout: float, durations: dict[str, float] | None = None, record_to: Path | None = None
+) -> tuple[int | None, float]:
+    """Run pytest over `tests` in a forked child rooted at `root`; (exit code or None on timeout, s).
+
+    With `durations` (test id -> unmutated seconds) each test has its own limit (`_PerTestLimit`);
+    with `record_to` the child writes each test's time there as JSON instead."""
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:  # child
@@ -388,7 +430,11 @@ def _run_tests_forked(root: Path, tests: list[str], timeout: float) -> tuple[int
             os.dup2(devnull, 2)
             import pytest
 
-            code = int(pytest.main([*PYTEST_ARGS, *tests], plugins=[_PropertyTestsLast()]))
+            limiter = _PerTestLimit(durations, timeout)
+            plugins = [_PropertyTestsLast()] + ([limiter] if durations is not None or record_to is not None else [])
+            code = int(pytest.main([*PYTEST_ARGS, *tests], plugins=plugins))
+            if record_to is not None:
+                record_to.write_text(json.dumps(limiter.measured), encoding="utf-8")
         finally:
             os._exit(code)
     deadline = started + timeout
@@ -415,9 +461,9 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def _worker(args: tuple[str, list[str], list[Mutant], float, int]) -> list[tuple[str, str, float]]:
+def _worker(args: tuple[str, list[str], list[Mutant], float, int, dict[str, float]]) -> list[tuple[str, str, float]]:
     """Run `mutants` in a private copy; returns (key, status, seconds)."""
-    pattern, tests, mutants, timeout, index = args
+    pattern, tests, mutants, timeout, index, durations = args
     signal.signal(signal.SIGTERM, _exit_on_signal)  # so that the `finally` clauses below run
     for name in PRELOAD:
         __import__(name)
@@ -430,10 +476,10 @@ def _worker(args: tuple[str, list[str], list[Mutant], float, int]) -> list[tuple
             original = target.read_text(encoding="utf-8")
             try:
                 target.write_text(m.source, encoding="utf-8")
-                code, seconds = _run_tests_forked(root, tests, timeout)
+                code, seconds = _run_tests_forked(root, tests, timeout, durations)
             finally:
                 target.write_text(original, encoding="utf-8")
-            status = "timeout" if code is None else "survived" if code == 0 else "killed"
+            status = "timeout" if code in (None, TIMED_OUT_EXIT) else "survived" if code == 0 else "killed"
             if code in (3, 4, 5):  # internal error, usage error, no tests: not a kill (2 is a failed collection)
                 status = f"error (pytest exit {code})"
             out.append((m.key, status, seconds))
@@ -443,8 +489,9 @@ def _worker(args: tuple[str, list[str], list[Mutant], float, int]) -> list[tuple
     return out
 
 
-def baseline(tests: list[str]) -> float:
-    """The unmutated tests must pass in a copy, and import the package from there; their time."""
+def baseline(tests: list[str]) -> tuple[float, dict[str, float]]:
+    """The unmutated tests must pass in a copy, and import the package from there; their time, and
+    each test's time (taken in a forked child, as the mutants are run)."""
     root = Path(tempfile.mkdtemp(prefix="mutation-base-"))
     try:
         _copy_tree(root)
@@ -454,14 +501,11 @@ def baseline(tests: list[str]) -> float:
         )
         if not probe.stdout.strip().startswith(str(root)):
             raise SystemExit(f"the package imports from {probe.stdout.strip()}, not the copy: is it installed non-editable?")
-        started = time.monotonic()
-        result = subprocess.run(
-            [sys.executable, "-m", "pytest", *PYTEST_ARGS, *tests], cwd=root,
-            env={**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}, capture_output=True, text=True,
-        )
-        if result.returncode != 0:
-            raise SystemExit(f"the tests fail without any mutation:\n{result.stdout[-3000:]}")
-        return time.monotonic() - started
+        record_to = root / "durations.json"
+        code, seconds = _run_tests_forked(root, tests, 3600.0, record_to=record_to)
+        if code != 0:
+            raise SystemExit(f"the tests fail without any mutation (pytest exit {code}): run them to see why")
+        return seconds, json.loads(record_to.read_text(encoding="utf-8"))
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -501,18 +545,18 @@ def run_module(
             result.outcomes.append(Outcome(m, "equivalent", 0.0))
         else:
             todo.append(m)
-    base = baseline(test_files)
-    timeout = max(15.0, 3 * base)  # a mutant that loops forever counts as killed once this passes
+    base, durations = baseline(test_files)
+    timeout = max(15.0, 3 * base)  # the whole run's limit; a test's own limit usually stops a loop first
     print(f"{pattern}: {len(mutants)} mutants ({len(mutants) - len(todo)} listed equivalent), tests {' '.join(test_files)} ({base:.1f} s unmutated)", flush=True)
     chunks = [todo[i::workers] for i in range(workers)]
     by_key = {m.key + "\0" + m.path: m for m in todo}
     if workers == 1:
-        results = [_worker((pattern, test_files, chunks[0], timeout, 0))]
+        results = [_worker((pattern, test_files, chunks[0], timeout, 0, durations))]
     else:
         import multiprocessing
 
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.map(_worker, [(pattern, test_files, c, timeout, i) for i, c in enumerate(chunks)])
+            results = pool.map(_worker, [(pattern, test_files, c, timeout, i, durations) for i, c in enumerate(chunks)])
     for chunk, res in zip(chunks, results):
         for m, (key, status, seconds) in zip(chunk, res):
             result.outcomes.append(Outcome(by_key[key + "\0" + m.path], status, seconds))

@@ -178,6 +178,11 @@ def test_a_document_cut_short_says_so_without_python_words(text):
         ("", "expected a value, found the end of the text"),
         ('{"tasks": ', "expected a value, found the end of the text"),
         ('{"a": 1} x', "extra data after the JSON value"),
+        ('[1, 2] x', "extra data after the JSON value"),
+        ('{"n" 1}', "expected ':', found '1'"),
+        ('{"n" X 1}', "expected ':', found 'X'"),
+        ('{"n": 1, 2: 3}', "expected a member name, found '2'"),
+        ('{"tasks": {}, "tasks": []}', "member 'tasks' appears twice"),
     ],
 )
 def test_what_is_wrong_is_said_in_one_line(text, message):
@@ -193,3 +198,26 @@ def test_a_value_is_refused_once_the_limit_of_its_characters_is_waiting():
     assert parse_streaming(list(text), "tasks", lambda name, value: None, max_value_chars=8) == {"tasks": []}
     with pytest.raises(ValueTooLarge):
         parse_streaming(list(text), "tasks", lambda name, value: None, max_value_chars=7)
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        ['{"tasks": [', '"a"', "x"],
+        ['{"tasks": [', '"a"', " ", "x"],
+        ['{"tasks": [', '"a"', "]", " ", "x"],
+        # a number that ends its piece may go on in the next: the reader waits for twice its
+        # length and one more character (5 here), not more
+        ['{"tasks": [', "12", "]", " ", "x"],
+        ['{"tasks": [12', "]", " ", "x"],
+    ],
+)
+def test_a_wrong_character_is_reported_as_soon_as_it_arrives(pieces):
+    # One character at a time after the first entry; whatever follows the wrong one never comes
+    # (a connection that stalls): the reader must not ask for it.
+    def chunks():
+        yield from pieces
+        raise AssertionError("read past the wrong character")
+
+    with pytest.raises(ValueError, match="found 'x'$"):
+        parse_streaming(chunks(), "tasks", lambda name, value: None)

@@ -177,7 +177,8 @@ class FakeGitHub:
         after: bool = False,
     ) -> None:
         """Answer the next `times` matching requests (method, path regex) with `status`; with
-        `after`, once the request has taken effect (as when GitHub stores a comment, then fails)."""
+        `after`, once the request has taken effect (as when GitHub stores a comment, then fails).
+        Status 0 closes the connection without answering (a lost connection)."""
         with self._lock:
             self.faults.append(
                 Fault(status, method, re.compile(path) if path else None, dict(headers or {}), message, times, after)
@@ -330,6 +331,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake.requests.append(record)
             status, extra, payload = self.fake.handle(self.command, parts.path, record.query, headers, body, base)
             record.status = status
+        if status == 0:  # an injected lost connection: no answer at all
+            self.close_connection = True
+            return
         data = b"" if payload is None else json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -218,8 +218,7 @@ def render_markdown(
     head.extend(f"{line}\n" for line in preamble)
     if plan.platform_url:
         head.append(f"Platform: {escape(plan.platform_url)}\n")
-    if plan.sdk != "v5":  # v5, the first generation, goes unsaid here, as before v6 existed
-        head.append(f"Tasks read as {sdk_line(plan)}.\n")
+    head.append(f"Tasks read as {sdk_line(plan)}.\n")
     if plan.remote_known:
         head.append(f"**{plan.summary()}**" + (f", {len(plan.renames)} probable renames" if plan.renames else "") + "\n")
         if not plan.taskset_exists:

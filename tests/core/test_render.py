@@ -78,6 +78,7 @@ MARKDOWN_FULL = (
     '### HUD taskset plan: ts\n'
     'pre\n'
     'Platform: https:\u200b//api.hud.ai\n'
+    'Tasks read as HUD SDK v5 (hud-python 0.5).\n'
     '**2 to create, 1 to update, 1 unchanged, 2 remote-only**, 1 probable renames\n'
     'Switching from previously stored taskset `99999999…`\n'
     '> linked environment e-renamed\n'
@@ -185,10 +186,10 @@ def test_markdown_shows_every_section_escaped_in_reading_order():
 def test_markdown_for_a_new_taskset_and_an_offline_plan():
     new = build_plan([local("a", 1)], [], taskset_name=None, taskset_id="id-1", taskset_exists=False)
     assert render_markdown(new, title="Custom").startswith(
-        "### Custom: id-1\n**1 to create, 0 to update, 0 unchanged, 0 remote-only**\nTaskset will be created by the first upload.\n"
+        "### Custom: id-1\nTasks read as HUD SDK v5 (hud-python 0.5).\n**1 to create, 0 to update, 0 unchanged, 0 remote-only**\nTaskset will be created by the first upload.\n"
     )
     offline = render_markdown(offline_plan([local("a", 1)], taskset_name="ts"))
-    assert offline.startswith("### HUD taskset plan: ts\n**1 tasks found; plan unavailable**\n\n<details open><summary>Tasks found (1)</summary>")
+    assert offline.startswith("### HUD taskset plan: ts\nTasks read as HUD SDK v5 (hud-python 0.5).\n**1 tasks found; plan unavailable**\n\n<details open><summary>Tasks found (1)</summary>")
     assert "| a | e:s | tasks.json:1 |" in offline
 
 
@@ -248,7 +249,7 @@ def test_markdown_keeps_to_its_limit_and_says_what_it_left_out():
 
 def test_the_fixed_part_may_fill_the_limit_exactly():
     plan = offline_plan([], taskset_name=None)
-    fixed = "### HUD taskset plan: ?\n**0 tasks found; plan unavailable**\n\n"
+    fixed = "### HUD taskset plan: ?\nTasks read as HUD SDK v5 (hud-python 0.5).\n**0 tasks found; plan unavailable**\n\n"
     assert render_markdown(plan, limit=len(fixed)) == fixed
     assert render_markdown(plan, limit=len(fixed) - 1) == "### HUD taskset plan: ?\n"
     # Footer lines each end a line of their own, and count in full against the limit.
@@ -334,8 +335,11 @@ def test_the_json_plan_has_every_documented_member():
 
 def test_the_default_limit_is_60000_characters():
     # Room for the comment marker and footers within GitHub's 65,536. This plan's cut falls exactly
-    # at the limit: one character more shows one more row.
-    plan = build_plan([local(f"ttttttt-{i:04}", i) for i in range(2000)], [], taskset_name="ts", taskset_id=None, taskset_exists=True)
+    # at the limit (the taskset name's 41 characters place it there): one character more shows one
+    # more row.
+    plan = build_plan(
+        [local(f"ttttttt-{i:04}", i) for i in range(2000)], [], taskset_name="ts" + "x" * 39, taskset_id=None, taskset_exists=True
+    )
     default = render_markdown(plan)
     assert default == render_markdown(plan, limit=60_000) != render_markdown(plan, limit=60_001)
     assert len(default) <= 60_000
@@ -372,13 +376,13 @@ def test_a_small_section_gets_what_it_needs_and_the_long_list_every_character_le
         taskset_exists=True,
     )
     # Too small for any list: the whole body says so in one line rather than break the limit.
-    assert render_markdown(plan, limit=221) == (
-        "### HUD taskset plan: ts\n**100 to create, 0 to update, 1 unchanged, 0 remote-only**\n\n"
+    assert render_markdown(plan, limit=264) == (
+        "### HUD taskset plan: ts\nTasks read as HUD SDK v5 (hud-python 0.5).\n**100 to create, 0 to update, 1 unchanged, 0 remote-only**\n\n"
         "_The lists are too long to show here; see the run log._\n"
     )
-    assert len(render_markdown(plan, limit=222)) <= 222 and "too long to show" not in render_markdown(plan, limit=222)
-    assert render_markdown(plan, limit=227, footer=["f1", "f2"]).endswith("see the run log._\nf1\nf2\n")
-    below, at = render_markdown(plan, limit=2_039), render_markdown(plan, limit=2_040)
+    assert len(render_markdown(plan, limit=265)) <= 265 and "too long to show" not in render_markdown(plan, limit=265)
+    assert render_markdown(plan, limit=270, footer=["f1", "f2"]).endswith("see the run log._\nf1\nf2\n")
+    below, at = render_markdown(plan, limit=2_082), render_markdown(plan, limit=2_083)
     assert "<summary>Unchanged (1)</summary>\n\n- same\n" in below and "<summary>Unchanged (1)</summary>\n\n- same\n" in at
     assert below.count("| task-") == 46 and "_54 more, see the run log_" in below
     assert at.count("| task-") == 47 and "_53 more, see the run log_" in at
@@ -392,6 +396,6 @@ def test_a_small_table_beside_a_long_list_is_counted_with_its_header():
         taskset_id=None,
         taskset_exists=True,
     )
-    below, at = render_markdown(plan, limit=1_008), render_markdown(plan, limit=1_009)
+    below, at = render_markdown(plan, limit=1_051), render_markdown(plan, limit=1_052)
     assert "| new | e:s | tasks.json:0 |" in below and "| new | e:s | tasks.json:0 |" in at
     assert (below.count("- same-"), at.count("- same-")) == (52, 53)

@@ -18,6 +18,8 @@ import yaml
 from tests.helpers.repo import REPO_ROOT, run_cli
 from tests.helpers.secrets import HUD_API_KEY
 from tests.hooks.consumer import Consumer, child_env, git_run, make_consumer, remote_slugs, task, tasks_py
+from tests.hooks.v6_project import LABEL as V6_LABEL
+from tests.hooks.v6_project import SHAPE_PY, jsonl, row, shaped_py
 
 pytest.importorskip("pre_commit")
 
@@ -67,17 +69,19 @@ def pre_commit(cwd: Path, *args: str, env: dict[str, str]) -> subprocess.Complet
     return result
 
 
-def write_config(consumer: Consumer, hook_repository: tuple[str, str], plan_args: list[str]) -> None:
+def hook_config(hook_repository: tuple[str, str], plan_args: list[str], validate_args: list[str] | None = None) -> str:
+    """A `.pre-commit-config.yaml` using both hooks of this checkout."""
     repo, rev = hook_repository
+    validate = {"id": "hud-sync-validate", **({"args": validate_args} if validate_args is not None else {})}
     config = {
         "default_install_hook_types": ["pre-commit", "pre-push"],
-        "repos": [{
-            "repo": repo,
-            "rev": rev,
-            "hooks": [{"id": "hud-sync-validate"}, {"id": "hud-sync-plan", "args": plan_args}],
-        }],
+        "repos": [{"repo": repo, "rev": rev, "hooks": [validate, {"id": "hud-sync-plan", "args": plan_args}]}],
     }
-    (consumer.work / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def write_config(consumer: Consumer, hook_repository: tuple[str, str], plan_args: list[str]) -> None:
+    (consumer.work / ".pre-commit-config.yaml").write_text(hook_config(hook_repository, plan_args))
     consumer.commit({}, "pre-commit config")
     git_run(consumer.work, "push", "-q", "--no-verify", "origin", "main")
 
@@ -180,3 +184,57 @@ def test_commits_are_validated_with_default_install_hook_types(consumer: Consume
     pushed = consumer.push("main", env={**store, "PYTHONPATH": ""})
     assert pushed.returncode == 0, pushed.output
     assert "plan skipped" in pushed.output and "no HUD API key" in pushed.output
+
+
+def write_v6_config(consumer: Consumer, hook_repository: tuple[str, str], validate_args: list[str], plan_args: list[str]) -> None:
+    (consumer.work / ".pre-commit-config.yaml").write_text(hook_config(hook_repository, plan_args, validate_args))
+
+
+def test_a_v6_jsonl_project_with_sdk_auto(tmp_path: Path, serve, store, hook_repository):
+    consumer = make_consumer(tmp_path, {"tasks.jsonl": jsonl(row(1), row(2, "two"))})
+    write_v6_config(consumer, hook_repository, ["tasks.jsonl"],
+                    ["--source", "tasks.jsonl", "--taskset", "letters", "--api-url", serve.url, "--apply-on-branch", "main"])
+    consumer.commit({}, "pre-commit config")
+    env = {**store, **KEY, "PYTHONPATH": ""}
+
+    # `pre-commit run` on a staged invalid row: refused with file:line.
+    (consumer.work / "tasks.jsonl").write_text(jsonl(row(1), {"env": "letters", "args": {"n": 9}}))
+    git_run(consumer.work, "add", "tasks.jsonl")
+    ran = pre_commit(consumer.work, "run", "hud-sync-validate", env=store)
+    assert ran.returncode == 1, ran.output
+    assert "tasks.jsonl:2: task has no id (the template id)" in ran.output and "Traceback" not in ran.output
+
+    # Through the installed hooks: the commit is refused, then a fixed one goes in.
+    installed = pre_commit(consumer.work, "install", env=store)
+    assert installed.returncode == 0, installed.output
+    committed = git_run(consumer.work, "commit", "-m", "bad row", env=env, check=False)
+    assert committed.returncode != 0 and "tasks.jsonl:2: task has no id" in committed.stdout + committed.stderr
+    (consumer.work / "tasks.jsonl").write_text(jsonl(row(1), row(2, "two"), row(3, "three")))
+    git_run(consumer.work, "add", "tasks.jsonl")
+    committed = git_run(consumer.work, "commit", "-m", "three rows", env=env, check=False)
+    assert committed.returncode == 0, committed.stdout + committed.stderr
+
+    # The push plans the rows as v6 against /v2 and uploads them; the next push finds them unchanged.
+    pushed = consumer.push("main", env=env)
+    assert pushed.returncode == 0, pushed.output
+    assert V6_LABEL in pushed.output and "Create (3):" in pushed.output and "+ three" in pushed.output
+    assert "uploaded 3 task(s) to 'letters' for the push to main: 3 created, 0 updated" in pushed.output
+    assert "POST /v2/tasks/upload" in serve.stderr_text()
+    consumer.commit({"tasks.jsonl": jsonl(row(3, "three"), row(2, "two"), row(1))}, "reorder")
+    pushed = consumer.push("main", env=env)
+    assert pushed.returncode == 0, pushed.output
+    assert "0 to create, 0 to update, 3 unchanged" in pushed.output and "push to main: nothing to upload" in pushed.output
+
+
+def test_a_v6_folder_validated_with_sdk_v6(tmp_path: Path, store, hook_repository):
+    files = {"shape.py": SHAPE_PY, "env.py": shaped_py(("from-env", 0)), "tasks.py": shaped_py(("alpha", 1))}
+    consumer = make_consumer(tmp_path, files)
+    write_v6_config(consumer, hook_repository, ["--sdk", "v6", "."], ["--sdk", "v6", "--taskset", "shapes"])
+    git_run(consumer.work, "add", "-A")
+    ran = pre_commit(consumer.work, "run", "hud-sync-validate", env=store)
+    assert ran.returncode == 0, ran.output
+    (consumer.work / "env.py").write_text(shaped_py(("from-env", 0)) + "broken = Task('letters', None, slug='b')\n")
+    git_run(consumer.work, "add", "env.py")
+    ran = pre_commit(consumer.work, "run", "hud-sync-validate", env=store)
+    assert ran.returncode == 1, ran.output
+    assert "env.py:4: task 'b': has no id (the template id)" in ran.output and "Traceback" not in ran.output

@@ -4,6 +4,7 @@ any /proc/<pid>/environ or cmdline it can read, not by ptrace or /proc/<pid>/mem
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from tests.github.harness import HUD_KEY, pr_payload, run_action, with_key
@@ -49,24 +50,23 @@ def test_the_entrypoint_starts_again_without_the_secrets_in_its_environment(tmp_
     with one that holds neither secret nor the runner's tokens (read here by the test, as root or owner)."""
     gate = writable_folder(tmp_path, "gate")
     ws = tmp_path / "ws"
-    # The task file waits (a bounded number of steps) until the test has looked, then defines its task.
+    # The task file says it has started (so the entrypoint has started again: repository code runs
+    # only after that), then waits, a bounded number of steps, until the test has looked.
     waiting = (
-        "import os, time\n"
-        f"for _ in range(600):\n    if os.path.exists({str(gate / 'go')!r}): break\n    time.sleep(0.05)\n"
+        "import os, time, pathlib\n"
+        f"pathlib.Path({str(gate / 'started')!r}).write_text('')\n"
+        f"for _ in range(2400):\n    if os.path.exists({str(gate / 'go')!r}): break\n    time.sleep(0.05)\n"
         "tasks = [{'slug': 'waited', 'scenario': 'checkout', 'env': {'name': 'shop'}, 'args': {}}]\n"
     )
     make_repo(ws, {"tasks.py": waiting})
     seen: dict[str, bytes] = {}
 
     def look(proc) -> None:
-        for _ in range(600):  # until the import child runs, i.e. the entrypoint has started again
-            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-            if children.exists() and children.read_text().split():
+        for _ in range(2400):  # a bound, not an expectation: until the task file runs
+            if (gate / "started").exists() or proc.poll() is not None:
                 break
-            if proc.poll() is not None:
-                break
-            os.sched_yield() if hasattr(os, "sched_yield") else None
-            Path(gate / "tick").write_text("")
+            time.sleep(0.05)
+        assert (gate / "started").exists(), "the task file never ran"
         seen["environ"] = Path(f"/proc/{proc.pid}/environ").read_bytes()
         seen["cmdline"] = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
         (gate / "go").write_text("")

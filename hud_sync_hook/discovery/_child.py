@@ -106,7 +106,10 @@ def describe_error(err: BaseException, source_file: Path) -> str:
     else:
         message = _safe_str(err)
     if isinstance(err, ModuleNotFoundError) and (err.name or "").split(".")[0] == "hud":
-        message += " (install the HUD SDK: pip install hud-python; with pre-commit add it to additional_dependencies)"
+        message += (
+            " (install the HUD SDK the project uses: pip install 'hud>=0.6' for v6, pip install 'hud-python<0.6'"
+            " for v5; with pre-commit add it to additional_dependencies)"
+        )
     line = None
     for frame in traceback.extract_tb(err.__traceback__):
         if Path(frame.filename) == source_file:

@@ -147,7 +147,7 @@ def test_hud_missing_message_names_the_package(tmp_path):
     missing = "hud" if importlib.util.find_spec("hud") is None else "hud.no_such_module_here"
     write(tmp_path, {"tasks.py": f"import {missing}\n"})
     (skipped,) = discover(tmp_path, base=tmp_path).skipped
-    assert "pip install hud-python" in skipped.error
+    assert "pip install 'hud>=0.6' for v6, pip install 'hud-python<0.6' for v5" in skipped.error
 
 
 def test_exit_and_hang_and_noise_are_contained(tmp_path):

@@ -58,7 +58,8 @@ RESULTS = HERE / "RESULTS.md"
 # `file::test` for single tests of a larger file. Add a line for a new core module; a glob that
 # matches nothing (a package not written yet) is skipped.
 MODULES: dict[str, list[str]] = {
-    "hud_sync_hook/plan.py": ["tests/core/test_plan.py"],
+    "hud_sync_hook/plan.py": ["tests/core/test_plan.py", "tests/core/test_diff.py"],
+    "hud_sync_hook/diff.py": ["tests/core/test_diff.py", "tests/dialect/test_v6_diff.py"],
     "hud_sync_hook/model.py": ["tests/core/test_model.py", "tests/core/test_validate.py", "tests/test_signature_equivalence.py"],
     "hud_sync_hook/task_row.py": ["tests/core/test_task_row.py"],
     "hud_sync_hook/validate.py": ["tests/core/test_validate.py"],
@@ -71,6 +72,7 @@ MODULES: dict[str, list[str]] = {
     ],
     "hud_sync_hook/render/*.py": [
         "tests/core/test_render.py",
+        "tests/core/test_diff.py",
         "tests/core/test_plan.py",
         "tests/github/test_parts.py::test_escape_leaves_no_html_no_mentions_no_line_breaks",
         "tests/github/test_parts.py::test_markdown_stays_within_its_limit_and_balanced",

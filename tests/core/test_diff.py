@@ -196,3 +196,162 @@ def test_a_byte_budget_holds_with_characters_of_four_bytes():
 def test_absent_is_neither_a_value_nor_json():
     assert ABSENT is type(ABSENT)() and not ABSENT
     assert task_changes(local("a"), None) == []
+
+
+def test_a_changed_value_is_shown_with_the_same_common_text_around_the_change_on_both_sides():
+    # Five characters of what both share before the change and after it; the cut ends marked.
+    old, new = "a" * 100 + "X" + "b" * 100, "a" * 100 + "Y" + "b" * 100
+    assert shorten_pair(old, new, width=30, context=5) == ("…aaaaaXbbbbb…", "…aaaaaYbbbbb…")
+    assert shorten_pair("p" * 10 + "OLD" + "s" * 100, "p" * 10 + "NEW" + "s" * 100, width=30, context=5) == (
+        "…pppppOLDsssss…", "…pppppNEWsssss…")
+    # A long differing part is cut at the width, after the common text that leads to it.
+    old, new = "p" * 40 + "O" * 50 + "s" * 40, "p" * 40 + "N" * 50 + "s" * 40
+    assert shorten_pair(old, new, width=30, context=5) == ("…ppppp" + "O" * 25 + "…", "…ppppp" + "N" * 25 + "…")
+    # Text added at the end: the old value ends where it did (no mark), the new one is cut.
+    assert shorten_pair("x" * 100, "x" * 150, width=30, context=5) == ("…xxxxx", "…" + "x" * 30 + "…")
+    assert shorten_pair("x" * 150, "x" * 100, width=30, context=5) == ("…" + "x" * 30 + "…", "…xxxxx")
+    # Either value over the width is enough to shorten both around the change; neither over it, none.
+    assert shorten_pair("q" * 30 + "A", "q" * 30 + "B", width=30, context=5) == ("…qqqqqA", "…qqqqqB")
+    assert shorten_pair("q" * 29 + "A", "q" * 29 + "B", width=30, context=5) == ("q" * 29 + "A", "q" * 29 + "B")
+    assert shorten_pair("q", "q" * 31 + "B", width=30, context=5) == ("q", "q" * 30 + "…")
+    assert shorten_pair("q" * 31 + "B", "q", width=30, context=5) == ("q" * 30 + "…", "q")
+
+
+def test_the_default_width_and_context_of_a_shortened_pair():
+    old, new = "a" * 100 + "X" + "b" * 100, "a" * 100 + "Y" + "b" * 100
+    assert shorten_pair(old, new) == ("…" + "a" * 20 + "X" + "b" * 20 + "…", "…" + "a" * 20 + "Y" + "b" * 20 + "…")
+    assert shorten_pair("a" * 70, "b" * 70) == ("a" * 70, "b" * 70)
+    assert shorten_pair("a" * 71, "b" * 70) == ("a" * 70 + "…", "b" * 70)
+
+
+def test_a_value_only_on_one_side_is_cut_at_the_width_and_the_other_side_is_empty():
+    from hud_sync_hook.diff import Change, shorten, shown_pair
+
+    assert shown_pair(Change("args", "k", new="n" * 100), width=10) == ("", '"nnnnnnnn…')
+    assert shown_pair(Change("args", "k", old="o" * 100), width=10) == ('"oooooooo…', "")
+    assert shown_pair(Change("args", "k", old=1, new=2)) == ("1", "2")
+    assert shown_pair(Change("args", "k", new="n" * 68)) == ("", '"' + "n" * 68 + '"')
+    assert shown_pair(Change("args", "k", new="n" * 69)) == ("", '"' + "n" * 68 + "…")
+    # A value at the width stays whole; the cut keeps at least one character however narrow.
+    assert shorten("abcd", 4) == "abcd" and shorten("abcde", 4) == "abc…"
+    assert shorten("abcdef", 2) == "a…" and shorten("abcdef", 1) == "a…"
+
+
+def test_an_absent_side_is_shown_as_nothing_and_a_null_as_null():
+    assert show_value(ABSENT) == "" and show_value(None) == "null"
+    assert repr(ABSENT) == "ABSENT"  # as a failing comparison of changes prints it
+    # Keys of an object are shown sorted, so the same value always reads the same.
+    assert show_value({"b": 1, "a": [2, {"d": 3, "c": 4}]}) == '{"a": [2, {"c": 4, "d": 3}], "b": 1}'
+
+
+def test_a_remote_task_is_read_whatever_the_platform_answers():
+    from hud_sync_hook.diff import remote_task
+    from hud_sync_hook.model import remote_signature
+
+    record = remote("a", env="e", n=1)
+    assert remote_task(record) == remote_task(record, remote_signature(record))
+    assert remote_task(record).values() == {"args": {"n": 1}}
+    # The environment's own name counts, not the prefix of the scenario it was stored with ...
+    moved = {"slug": "a", "scenario": "old:s", "env": {"name": "new"}, "args": {}}
+    assert (remote_task(moved).scenario, remote_task(moved).env) == ("old:s", "new")
+    # ... and without a usable name, the whole prefix of the scenario (up to its last colon).
+    for env in (None, {"name": 5}, {"name": ""}, {}, "e"):
+        assert remote_task({"slug": "a", "scenario": "a:b:s", "env": env, "args": {}}).env == "a:b", env
+    assert remote_task({"slug": "a", "scenario": "s", "args": {}}).env is None
+    # A scenario that is not a string reads as none.
+    assert remote_task({"slug": "a", "scenario": 5, "env": {"name": "e"}, "args": {}}) == RemoteTask("", "e", '{"args":{}}')
+
+
+def test_a_remote_value_of_the_wrong_type_is_shown_replaced_whole():
+    got = changes_of(local("a", agent_config={"model": "b"}), {**remote("a"), "agent_config": "fast"})
+    assert got == [{"field": "agent_config", "change": "changed", "old": "fast", "new": {"model": "b"}}]
+    got = changes_of(local("a", columns={"c": 1}), {**remote("a"), "column_values": ["c", 1]})
+    assert got == [{"field": "columns", "change": "changed", "old": ["c", 1], "new": {"c": 1}}]
+
+
+def test_an_upload_that_gives_a_legacy_task_its_environment_says_so():
+    # A remote task stored without an environment (an unqualified scenario, no env): the upload
+    # adds one, where an upload to the same environment changes nothing.
+    legacy = {"id": "id-a", "slug": "a", "scenario": "s", "args": {"n": 1}}
+    assert changes_of(local("a", env="e", n=2), legacy) == [
+        {"field": "env", "change": "added", "new": "e"},
+        {"field": "args", "key": "n", "change": "changed", "old": 1, "new": 2},
+    ]
+    assert changes_of(local("a", env="e", n=1), legacy, force=True) == [{"field": "env", "change": "added", "new": "e"}]
+    assert changes_of(local("a", env="e", n=1), remote("a", env="e", n=1), force=True) == []
+
+
+def test_a_streamed_fetch_skips_records_without_a_slug_and_keeps_no_env_change_unless_forced():
+    task = local("b", env="new", n=1)
+    assert keeper([task])({"id": "x", "scenario": "e:s", "args": {}}) is None
+    assert keeper([task])({**remote("b", n=1), "slug": 7}) is None
+    assert len(keeper([task])(remote("b", n=1))) == 2  # not forced: an env rename alone is no update
+    assert len(keeper([task], force=True)(remote("b", n=1))) == 3
+    assert keeper([task])(remote("other", n=1))[0] == "other"
+
+
+def test_a_future_generation_s_fields_outside_the_reading_order_follow_it_sorted():
+    from dataclasses import replace
+
+    from hud_sync_hook.diff import V5
+
+    rules = replace(V5, order=("args",))
+    task = local("a", scenario="new", validation=[{"name": "v"}], n=2)
+    plan = plan_for([task], [remote("a", scenario="old", n=1)], rules=rules)
+    assert [(c.field, c.key) for c in plan.changes(plan.update[0])] == [
+        ("args", "n"), ("scenario", None), ("validation", None)]
+
+
+def test_an_update_shows_its_first_twenty_changes_and_counts_the_rest():
+    def plan_changing(count: int):
+        return plan_for([local("a", **{f"k{i:02}": 2 for i in range(count)})], [remote("a", **{f"k{i:02}": 1 for i in range(count)})])
+
+    for count in (20, 26):
+        markdown, text = render_markdown(plan_changing(count)), render_text(plan_changing(count))
+        assert re.findall(r"\| args\.(k\d\d) \| 1 \| 2 \|", markdown) == [f"k{i:02}" for i in range(20)]
+        assert re.findall(r"~ args\.(k\d\d): 1 → 2", text) == [f"k{i:02}" for i in range(20)]
+        assert ("| _6 more changes_ | | |" in markdown) == (count == 26) and "more changes_" not in markdown.replace("_6 more changes_", "")
+        assert ("        ... and 6 more changes (--format json lists them all)\n" in text) == (count == 26)
+        assert "more changes (" not in text.replace("6 more changes (", "")
+
+
+def test_a_long_value_is_cut_to_sixty_characters_in_markdown_and_seventy_in_a_terminal():
+    plan = plan_for([local("a", k="n" * 100)], [remote("a")])
+    assert "| args.k | _none_ | &quot;" + "n" * 58 + "… |" in render_markdown(plan)
+    assert '+ args.k: "' + "n" * 68 + "…\n" in render_text(plan)
+    plan = plan_for([local("a", k="n" * 58)], [remote("a")])  # 60 with its quotes: shown whole
+    assert "| args.k | _none_ | &quot;" + "n" * 58 + "&quot; |" in render_markdown(plan)
+
+
+def test_a_repeated_remote_slug_streamed_is_diffed_against_the_last_record_only():
+    # The platform's last record of a slug counts. Streamed, an earlier record kept for its changes
+    # must not be shown for a task the last record says is identical.
+    task = local("a", env="e", n=1)
+    records = [remote("a", env="old", n=5), remote("a", env="e", n=1)]
+    kept = [keeper([task], force=True)(r) for r in records]
+    assert [len(item) for item in kept] == [3, 2]
+    forced = plan_for([task], kept, force=True)
+    assert [t.slug for t in forced.update] == ["a"] and forced.changes(forced.update[0]) == []
+    assert forced.remote_tasks == {}
+    assert plan_for([task], kept).unchanged == [task]
+    # The other way round, the last record's changes are the ones shown.
+    kept = [keeper([task])(r) for r in reversed(records)]
+    plan = plan_for([task], kept)
+    assert [c.as_dict() for c in plan.changes(plan.update[0])] == [
+        {"field": "env", "change": "changed", "old": "old", "new": "e"},
+        {"field": "args", "key": "n", "change": "changed", "old": 5, "new": 1},
+    ]
+
+
+def test_an_update_s_summary_line_is_inert_html_whatever_the_slug_or_file_is_called():
+    task = task_from_mapping({"slug": "a", "scenario": "s", "env": {"name": "e"}, "args": {"n": 2}},
+                             Location("we<b>ird_*[x](y)&#1 @me 'q\" `c` |~!+{}\\.json", 3))
+    markdown = render_markdown(plan_for([task], [remote("a", n=1)]))
+    summary = re.search(r"<summary><code>a</code>: 1 change · (.*)</summary>", markdown).group(1)
+    assert summary == ("we&#60;b&#62;ird&#95;&#42;&#91;x&#93;&#40;y&#41;&#38;&#35;1 @\u200bme &#39;q&#34; &#96;c&#96; "
+                       "&#124;&#126;&#33;&#43;&#123;&#125;&#92;.json:3")
+    # A long file name is cut at 300 characters, as every other name is.
+    for length, shown in ((298, "f" * 298 + ":3"), (299, "f" * 299 + "…")):
+        task = task_from_mapping({"slug": "a", "scenario": "s", "env": {"name": "e"}, "args": {"n": 2}}, Location("f" * length, 3))
+        markdown = render_markdown(plan_for([task], [remote("a", n=1)]))
+        assert re.search(r"<summary><code>a</code>: 1 change · (.*)</summary>", markdown).group(1) == shown

@@ -7,7 +7,8 @@ import json
 from hud_sync_hook.discovery import Skipped
 from hud_sync_hook.model import Location, Problem, task_from_mapping
 from hud_sync_hook.plan import EnvMismatch, Plan, build_plan, offline_plan
-from hud_sync_hook.render import render
+from hud_sync_hook.render import render, render_pieces
+from hud_sync_hook.render.json_plan import iter_json
 from hud_sync_hook.render.markdown import _section_text, _share, escape, render_markdown
 from hud_sync_hook.render.text import render_text
 
@@ -291,6 +292,52 @@ def test_render_picks_the_format():
     assert json.loads(render(plan, "json"))["create"][0]["slug"] == "a"
     assert render(plan, "markdown") == render_markdown(plan)
     assert render(plan, "text") == render_text(plan)
+
+
+def test_the_plan_command_prints_in_pieces_what_render_makes_whole():
+    plan = full_plan()
+    json_pieces = list(render_pieces(plan, "json"))
+    assert len(json_pieces) > 10 and "".join(json_pieces) == render(plan, "json")
+    for fmt in ("text", "markdown"):
+        assert list(render_pieces(plan, fmt)) == [render(plan, fmt)]
+    # Text beyond ASCII is written as itself in pieces too, as in the whole JSON plan.
+    accented = offline_plan([local("é", 1)], taskset_name="ts")
+    assert "".join(render_pieces(accented, "json")) == render(accented, "json")
+    assert '"slug": "é"' in "".join(render_pieces(accented, "json"))
+    # Colours only when asked for: a terminal that did not ask gets none, a pipe never does.
+    assert "\x1b[" not in render(plan, "text") and "\x1b[" not in "".join(render_pieces(plan, "text"))
+    assert "".join(render_pieces(plan, "text", color=True)) == render(plan, "text", color=True) == render_text(plan, color=True)
+    assert "\x1b[33m~\x1b[0m" in render(plan, "text", color=True)
+
+
+def test_the_json_plan_in_pieces_makes_each_update_s_changes_only_as_it_is_written():
+    plan = build_plan([local(f"t{i}", i, a=2) for i in range(50)], [remote(f"t{i}", a=1) for i in range(50)],
+                      taskset_name="ts", taskset_id=None, taskset_exists=True)
+
+    class Reads(dict):
+        """The plan's remote side, noting which slug's changes are made and when."""
+
+        def get(self, key, default=None):
+            self.read.append(key)
+            return super().get(key, default)
+
+    plan.remote_tasks = Reads(plan.remote_tasks)
+    plan.remote_tasks.read = []
+    pieces = iter_json(plan)
+    written = ""
+    while '"new": 2' not in written:
+        written += next(pieces)
+    assert plan.remote_tasks.read == ["t0"]  # not all fifty at once
+    written += "".join(pieces)
+    assert plan.remote_tasks.read == sorted(f"t{i}" for i in range(50)) and written == render(plan, "json")
+
+
+def test_a_cut_markdown_plan_on_the_command_line_points_to_the_json_plan():
+    plan = build_plan([local(f"task-{i:04}", i) for i in range(3000)], [], taskset_name="ts", taskset_id=None, taskset_exists=True)
+    body = render(plan, "markdown")
+    shown = body.count("| task-")
+    assert 0 < shown < 3000 and len(body) <= 60_000
+    assert f"_{3000 - shown} more, the JSON plan (--format json) lists them all_" in body and "run log" not in body
 
 
 def test_the_json_plan_has_every_documented_member():

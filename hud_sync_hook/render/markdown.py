@@ -129,7 +129,7 @@ def _cell(text: str) -> str:
     return escape(text, 10 * VALUE_WIDTH) if text else "_none_"
 
 
-def update_block(plan: Plan, task: TaskSpec, *, open_: bool = False) -> str:
+def update_block(plan: Plan, task: TaskSpec, *, open_: bool) -> str:
     """One update as a fold: the slug, how many fields change and where the task is defined, then
     a table of the changes (old → new, shortened around the change)."""
     changes = plan.changes(task)

@@ -202,8 +202,19 @@ def test_a_changed_value_is_shown_with_the_same_common_text_around_the_change_on
     # Five characters of what both share before the change and after it; the cut ends marked.
     old, new = "a" * 100 + "X" + "b" * 100, "a" * 100 + "Y" + "b" * 100
     assert shorten_pair(old, new, width=30, context=5) == ("…aaaaaXbbbbb…", "…aaaaaYbbbbb…")
-    assert shorten_pair("p" * 10 + "OLD" + "s" * 100, "p" * 10 + "NEW" + "s" * 100, width=30, context=5) == (
+    assert shorten_pair("p" * 10 + "OLD" + "s" * 99, "p" * 10 + "NEW" + "s" * 99, width=30, context=5) == (
         "…pppppOLDsssss…", "…pppppNEWsssss…")
+    # Text inserted in the middle: the common text either side on both sides, and the insertion.
+    assert shorten_pair("a" * 50 + "b" * 50, "a" * 50 + "Za" + "b" * 50, width=30, context=5) == (
+        "…aaaaabbbbb…", "…aaaaaZabbbbb…")
+    # Two changes apart: the view runs from the first to the last (here, the very end).
+    assert shorten_pair("x" * 50 + "A" + "z" * 20 + "A", "x" * 50 + "B" + "z" * 20 + "B", width=30, context=5) == (
+        "…xxxxxA" + "z" * 20 + "A", "…xxxxxB" + "z" * 20 + "B")
+    # The mark in front appears as soon as one character is left out.
+    assert shorten_pair("p" * 6 + "OLD" + "s" * 100, "p" * 6 + "NEW" + "s" * 100, width=30, context=5) == (
+        "…pppppOLDsssss…", "…pppppNEWsssss…")
+    assert shorten_pair("p" * 5 + "OLD" + "s" * 100, "p" * 5 + "NEW" + "s" * 100, width=30, context=5) == (
+        "pppppOLDsssss…", "pppppNEWsssss…")
     # A long differing part is cut at the width, after the common text that leads to it.
     old, new = "p" * 40 + "O" * 50 + "s" * 40, "p" * 40 + "N" * 50 + "s" * 40
     assert shorten_pair(old, new, width=30, context=5) == ("…ppppp" + "O" * 25 + "…", "…ppppp" + "N" * 25 + "…")
@@ -355,3 +366,50 @@ def test_an_update_s_summary_line_is_inert_html_whatever_the_slug_or_file_is_cal
         task = task_from_mapping({"slug": "a", "scenario": "s", "env": {"name": "e"}, "args": {"n": 2}}, Location("f" * length, 3))
         markdown = render_markdown(plan_for([task], [remote("a", n=1)]))
         assert re.search(r"<summary><code>a</code>: 1 change · (.*)</summary>", markdown).group(1) == shown
+
+
+def test_a_file_name_that_is_not_utf8_or_breaks_a_line_still_fits_a_byte_budget():
+    # A name read from disk with bytes that are not UTF-8 holds lone surrogates (3 bytes each when
+    # written out); a name with a line break is one line all the same.
+    task = task_from_mapping({"slug": "a", "scenario": "s", "env": {"name": "e"}, "args": {"n": 2}},
+                             Location("bad\udcff\n  name.json", 3))
+    plan = plan_for([task], [remote("a", n=1)])
+    assert utf8_size("bad\udcff") == 6
+    summary = render_markdown(plan, limit=1_000, measure=utf8_size)
+    assert utf8_size(summary) <= 1_000 and "<code>a</code>: 1 change · bad\udcff name.json:3</summary>" in summary
+
+
+def test_the_fields_of_a_change_are_listed_in_reading_order():
+    got = changes_of(
+        local("a", env="new", scenario="pay", validation=[{"name": "v"}], agent_config={"m": 2}, columns={"c": 2}, n=2),
+        remote("a", env="old", scenario="buy", validation=[{"name": "w"}], agent_config={"m": 1}, columns={"c": 1}, n=1),
+    )
+    assert [(c["field"], c.get("key")) for c in got] == [
+        ("scenario", None), ("env", None), ("args", "n"), ("validation", None), ("agent_config", "m"), ("columns", "c")]
+
+
+def test_an_update_without_a_field_to_show_says_why_in_one_line():
+    # Forced and identical; or changed, with only the digest of the remote side known.
+    plan = plan_for([local("same", n=1)], [remote("same", n=1)], force=True)
+    assert "<summary>To update (forced) (1)</summary>\n\n- <code>same</code>: forced, no field differs · tasks.json:3\n" in render_markdown(plan)
+    plan = plan_for([local("a", n=2)], [("a", b"\0" * 16)])
+    assert plan.update and plan.changes(plan.update[0]) == []
+    assert "<summary>To update (1)</summary>\n\n- <code>a</code>: changed · tasks.json:3\n" in render_markdown(plan)
+    assert render_text(plan).endswith("  Update (1):\n    ~ a\n\nSummary: 0 to create, 1 to update, 0 unchanged, 0 remote-only\n")
+
+
+def test_an_update_s_summary_counts_its_changes_and_a_long_key_is_cut():
+    one = render_markdown(plan_for([local("a", n=2)], [remote("a", n=1)]))
+    two = render_markdown(plan_for([local("a", n=2, m=2)], [remote("a", n=1, m=1)]))
+    assert "<code>a</code>: 1 change · tasks.json:3</summary>" in one and "<code>a</code>: 2 changes · tasks.json:3</summary>" in two
+    long = render_markdown(plan_for([local("a", **{"k" * 250: 2})], [remote("a", **{"k" * 250: 1})]))
+    assert "| args." + "k" * 194 + "… | 1 | 2 |" in long
+
+
+def test_up_to_ten_updates_start_open_and_more_start_folded():
+    for count, opening in ((10, "<details open><summary><code>"), (11, "<details><summary><code>")):
+        markdown = render_markdown(_update_plan(count))
+        assert markdown.count(opening) == count and markdown.count("<summary><code>") == count
+    block = render_markdown(plan_for([local("a", n=2, m=2)], [remote("a", n=1, m=1)]))
+    assert ("<details open><summary><code>a</code>: 2 changes · tasks.json:3</summary>\n\n"
+            "| Field | Before | After |\n|---|---|---|\n| args.m | 1 | 2 |\n| args.n | 1 | 2 |\n\n</details>\n") in block

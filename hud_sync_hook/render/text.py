@@ -24,7 +24,7 @@ class _Inert(str):
     """A line this renderer made inert itself (with its own colour codes): shown as it is."""
 
 
-def change_line(change: Change, *, color: bool = False) -> str:
+def change_line(change: Change, *, color: bool) -> str:
     """`~ args.level: "easy" → "hard"`, `+ args.hint: "x"`, `- columns.tag: "a"`; every value
     inert (escaped JSON), so nothing from a task or the platform can steer the terminal."""
     old, new = shown_pair(change, VALUE_WIDTH)

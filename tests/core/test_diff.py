@@ -413,3 +413,24 @@ def test_up_to_ten_updates_start_open_and_more_start_folded():
     block = render_markdown(plan_for([local("a", n=2, m=2)], [remote("a", n=1, m=1)]))
     assert ("<details open><summary><code>a</code>: 2 changes · tasks.json:3</summary>\n\n"
             "| Field | Before | After |\n|---|---|---|\n| args.m | 1 | 2 |\n| args.n | 1 | 2 |\n\n</details>\n") in block
+
+
+def test_each_kind_of_change_has_its_mark_and_colours_in_a_terminal():
+    plan = plan_for([local("a", keep=1, level="hard", hint="x")], [remote("a", keep=1, level="easy", old=[1, 2])])
+    assert render_text(plan).split("    ~ a\n")[1].startswith(
+        '        + args.hint: "x"\n'
+        '        ~ args.level: "easy" → "hard"\n'
+        "        - args.old: [1, 2]\n\n")
+    red, green, yellow, reset = "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[0m"
+    assert render_text(plan, color=True).split("    ~ a\n")[1].startswith(
+        f'        {green}+{reset} args.hint: {green}"x"{reset}\n'
+        f'        {yellow}~{reset} args.level: {red}"easy"{reset} → {green}"hard"{reset}\n'
+        f"        {red}-{reset} args.old: {red}[1, 2]{reset}\n\n")
+
+
+def test_a_terminal_lists_the_first_200_updates_and_counts_the_rest():
+    for count in (200, 201):
+        text = render_text(_update_plan(count))
+        assert re.findall(r"\n    ~ (task-\d+)\n", text) == [f"task-{i:05d}" for i in range(200)]
+        assert ("\n    ... and 1 more (--format json lists them all)\n" in text) == (count == 201)
+        assert text.count(" more (--format json lists them all)") == (count == 201)

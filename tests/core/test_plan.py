@@ -40,6 +40,10 @@ def test_legacy_external_id_records_match_by_slug():
     record = remote("x", a=1)
     record["external_id"] = record.pop("slug")
     assert [t.slug for t in plan_for([local("x", a=1)], [record]).unchanged] == ["x"]
+    # A record with neither is no task of ours to plan for: not remote-only, not matched.
+    nameless = {"id": "id-z", "scenario": "e:s", "args": {"a": 1}}
+    plan = plan_for([local("x", a=1)], [nameless, record, {**remote("y"), "slug": None}])
+    assert [t.slug for t in plan.unchanged] == ["x"] and plan.remote_only == [] and plan.update == []
 
 
 def test_probable_renames_pair_each_remote_task_once():
@@ -139,7 +143,7 @@ def test_an_offline_plan_lists_every_task_and_claims_nothing_about_the_platform(
 def test_json_rendering_lists_every_class():
     plan = plan_for([local("a", x=2), local("n")], [remote("a", x=1), remote("r", y=5)])
     data = plan_dict(plan)
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 2 and data["sdk"] == "v5"  # a plan is for v5 tasks unless a dialect says otherwise
     assert data["counts"] == {"create": 1, "update": 1, "unchanged": 0, "remote_only": 1, "renames": 0}
     assert [t["slug"] for t in data["create"]] == ["n"]
     assert data["update"][0] == {
@@ -154,3 +158,12 @@ def test_text_rendering_says_all_up_to_date_and_taskset_creation():
     assert render_text(plan).rstrip().endswith("All tasks up to date (0 to create, 0 to update, 1 unchanged, 0 remote-only)")
     new = build_plan([local("a")], [], taskset_name="fresh", taskset_id=None, taskset_exists=False)
     assert "Taskset will be created" in render_text(new)
+
+
+def test_a_plan_is_a_value_its_contents_not_the_rules_that_compared_them():
+    from hud_sync_hook.dialect import get
+
+    v5 = plan_for([], [remote("b")])
+    v6 = plan_for([], [{"name": "b", "env": "e", "scenario": "s", "args": {}}], rules=get("v6").diff)
+    assert v5 == v6 and v5.rules is not v6.rules
+    assert "remote_only=['b']" in repr(v5) and "rules" not in repr(v5) and "<function" not in repr(v5)

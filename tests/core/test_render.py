@@ -9,7 +9,7 @@ from hud_sync_hook.model import Location, Problem, task_from_mapping
 from hud_sync_hook.plan import EnvMismatch, Plan, build_plan, offline_plan
 from hud_sync_hook.render import render, render_pieces
 from hud_sync_hook.render.json_plan import iter_json
-from hud_sync_hook.render.markdown import _section_text, _share, escape, render_markdown
+from hud_sync_hook.render.markdown import _section_text, _share, escape, render_markdown, utf8_size
 from hud_sync_hook.render.text import render_text
 
 
@@ -246,6 +246,10 @@ def test_markdown_keeps_to_its_limit_and_says_what_it_left_out():
     assert render_markdown(plan, limit=20, preamble=["p" * 100]) == "### HUD taskset plan"
     assert render_markdown(plan, limit=40, preamble=["p" * 100]) == "### HUD taskset plan: ts\n"
     assert render_markdown(plan, limit=0) == ""
+    # In bytes, the title line keeps every whole character that fits (here 14 of 20 two-byte ones).
+    accented = offline_plan([], taskset_name="é" * 20)
+    assert render_markdown(accented, limit=50, preamble=["p" * 100], measure=utf8_size) == "### HUD taskset plan: " + "é" * 14
+    assert render_markdown(accented, limit=51, preamble=["p" * 100], measure=utf8_size) == "### HUD taskset plan: " + "é" * 14
 
 
 def test_the_fixed_part_may_fill_the_limit_exactly():

@@ -320,6 +320,7 @@ class ActionRun:
             plan.skipped = list(local.skipped)
         if local is not None:
             plan.sdk = local.dialect.name
+            plan.sdk_reason = local.sdk.reason if local.sdk else ""
         if note:
             plan.notes.append(note)
         return plan

@@ -218,7 +218,8 @@ def render_markdown(
     head.extend(f"{line}\n" for line in preamble)
     if plan.platform_url:
         head.append(f"Platform: {escape(plan.platform_url)}\n")
-    head.append(f"Tasks read as {sdk_line(plan)}.\n")
+    reason = f" {escape(plan.sdk_reason[:1].upper() + plan.sdk_reason[1:])}." if plan.sdk_reason else ""
+    head.append(f"Tasks read as {sdk_line(plan)}.{reason}\n")
     if plan.remote_known:
         head.append(f"**{plan.summary()}**" + (f", {len(plan.renames)} probable renames" if plan.renames else "") + "\n")
         if not plan.taskset_exists:

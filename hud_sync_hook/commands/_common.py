@@ -138,9 +138,10 @@ def resolve_target(args: argparse.Namespace) -> None:
     args.source = source if source is not None else "."
 
 
-def check_taskset_name(name: str, command: str, *, flagged: bool = False) -> None:
-    """Refuse a taskset argument that is surely a path: `.`, `..`, a trailing `/`, or (as an argument) a `/`."""
-    hint = (
+def check_taskset_name(name: str, command: str, *, flagged: bool = False, hint: str | None = None) -> None:
+    """Refuse a taskset argument that is surely a path: `.`, `..`, a trailing `/`, or (as an argument) a `/`.
+    `hint` replaces the advice about the order of the arguments."""
+    hint = hint or (
         f"the arguments are [TASKSET] [SOURCE], as for `hud sync tasks` (e.g. `{command} my-taskset tasks/`); "
         "or use --taskset NAME and --source PATH"
     )

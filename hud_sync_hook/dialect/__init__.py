@@ -55,7 +55,8 @@ class Dialect:
     remember_taskset: Callable[[Any, Any, Any], bool]
     #: (remote task records, output path) -> None: `export` in this generation's row shape
     write_export: Callable[[list[dict[str, Any]], Path], None]
-    #: (config, platform, environment) -> None: store the linked environment (`link-env`)
+    #: (config, platform, environment) -> None: store the linked environment (`link-env`); the
+    #: environment's `registryName` is the name `hud sync env` records for it
     link_env: Callable[[Any, Any, dict[str, Any]], None]
 
 

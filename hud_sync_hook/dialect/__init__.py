@@ -19,6 +19,7 @@ from hud_sync_hook.errors import HudSyncError
 NAMES = ("v5", "v6")
 CHOICES = ("auto", *NAMES)
 LABELS = {"v5": "HUD SDK v5 (hud-python 0.5)", "v6": "HUD SDK v6 (hud 0.6)"}
+_PACKAGES = {"v5": "hud-python 0.5", "v6": "hud 0.6"}
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,8 @@ def decide(evidence: Sequence[Any], installed: str | None) -> Choice:
             more = f" (and {len(found) - 1} more file{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""
             return Choice(name, f"chosen by {first.where}: {first.what}{more}")
     if installed:
-        return Choice(installed, f"chosen by the installed HUD SDK ({LABELS[installed]}): no task file or config names a generation")
-    return Choice("v5", "the default: no task file, config or installed SDK names a generation")
+        return Choice(installed, f"chosen by the installed SDK ({_PACKAGES[installed]}): nothing in the project names a generation")
+    return Choice("v5", "the default: nothing in the project names a generation, and no HUD SDK is installed")
 
 
 def _listed(found: list[Any]) -> str:
@@ -150,7 +151,7 @@ def choose(
     the task files say, read statically (`sniff`); else the installed SDK; else v5 (`decide`)."""
     if flag and flag != "auto":
         get(flag)  # an unknown name is an error
-        return Choice(flag, f"--sdk {flag}")
+        return Choice(flag, f"chosen by --sdk {flag}")
     from hud_sync_hook.dialect import sniff
 
     base = base or Path.cwd()

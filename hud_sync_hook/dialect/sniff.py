@@ -405,7 +405,9 @@ class _Reader:
         return isinstance(func, ast.Name) and func.id == "Task" and func.id not in self.foreign and not self.aliases.get(func.id)
 
     def _is_env(self, node: ast.AST) -> bool:
-        """An `Environment(...)` of hud."""
+        """An `Environment(...)` of hud, also with methods chained on it (`.connect_hub(...)`)."""
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call):
+            node = node.func.value
         return isinstance(node, ast.Call) and self._is_hud(node.func, _ENVIRONMENT)
 
     def _is_env_value(self, node: ast.AST) -> bool:
@@ -539,14 +541,18 @@ def installed_generation() -> str | None:
     return None
 
 
+#: Root files neither generation reads from a folder.
+_NEVER_READ = ("conftest.py", "setup.py", "__main__.py")
+
+
 def candidate_files(source: Path) -> list[Path]:
     """The files either generation could read from `source`: the file itself, or a folder's root
-    `.py` files, `task.py` one level down, and its `tasks.*` data files."""
+    `.py` files (not those neither reads), `task.py` one level down, and its `tasks.*` data files."""
     if source.is_file():
         return [source]
     if not source.is_dir():
         return []
-    found = sorted(p for p in source.glob("*.py") if p.is_file())
+    found = sorted(p for p in source.glob("*.py") if p.is_file() and p.name not in _NEVER_READ)
     found += sorted(p for p in source.glob("*/task.py") if p.is_file() and not p.parent.name.startswith((".", "_")))
     found += [source / name for name in ("tasks.json", "tasks.jsonl", "tasks.yaml", "tasks.yml") if (source / name).is_file()]
     return found

@@ -65,6 +65,14 @@ PYTHON_CASES = {
     ),
     "v5 Task with a scenario only": ({"tasks.py": "from hud.eval import Task\nx = Task(scenario='s', slug='a')\n"}, [("v5", "tasks.py:2")]),
     "v5 calling the environment": ({"tasks.py": V5_ENV + "t = env('checkout', user_id='alice')\n"}, [("v5", "tasks.py:4")]),
+    "v5 calling an environment connected to a hub": (
+        {"tasks.py": "import hud\nenv = hud.Environment('b').connect_hub('browser')\nt = env('checkout')\n"},
+        [("v5", "tasks.py:3")],
+    ),
+    "files neither generation reads say nothing": (
+        {"conftest.py": V5_ENV + "t = env('x')\n", "setup.py": TEMPLATES, "tasks.jsonl": json.dumps({"env": "e", "id": "t"}) + "\n"},
+        [("v6", "tasks.jsonl:1")],
+    ),
     "v5 calling an environment from another module": (
         {"env.py": V5_ENV, "tasks.py": "from env import env\nt = [env('checkout', user_id='alice')]\n"},
         [("v5", "tasks.py:2")],
@@ -164,8 +172,9 @@ DECISIONS = {
     "v5 rows in two files": ([E("v5", "a.jsonl"), E("v5", "b.jsonl", 3)], "v6", "v5", "chosen by a.jsonl:1: x (and 1 more file)"),
     "many lines of one file count once": ([E("v6", "a.py", 1), E("v6", "a.py", 9)], None, "v6", "chosen by a.py:1: x"),
     "the config alone": ([E("v6", ".hud/config.json", None, "the schema")], "v5", "v6", "chosen by .hud/config.json: the schema"),
-    "nothing: the installed SDK": ([], "v6", "v6", "chosen by the installed HUD SDK (HUD SDK v6 (hud 0.6)): no task file or config names a generation"),
-    "nothing at all: v5": ([], None, "v5", "the default: no task file, config or installed SDK names a generation"),
+    "nothing: the installed SDK": ([], "v6", "v6", "chosen by the installed SDK (hud 0.6): nothing in the project names a generation"),
+    "nothing: the installed v5 SDK": ([], "v5", "v5", "chosen by the installed SDK (hud-python 0.5): nothing in the project names a generation"),
+    "nothing at all: v5": ([], None, "v5", "the default: nothing in the project names a generation, and no HUD SDK is installed"),
 }
 
 
@@ -218,6 +227,8 @@ def test_a_plan_says_why_its_generation_was_chosen_in_every_format(tmp_path: Pat
     assert f"  HUD SDK v6 (hud 0.6), {reason}\n" in text.stdout
     markdown = run_cli("plan", "s", "evals/set.jsonl", "--api-url", "local", "--format", "markdown", cwd=project)
     assert "Tasks read as HUD SDK v6 (hud 0.6). Chosen by evals/set.jsonl:1: a row with id and env as a string and no scenario.\n" in markdown.stdout
+    flagged = run_cli("plan", "s", "evals/set.jsonl", "--sdk", "v6", "--api-url", "local", "--format", "json", cwd=project)
+    assert json.loads(flagged.stdout)["sdk_reason"] == "chosen by --sdk v6"
 
 
 def test_a_v5_yaml_project_is_v5_even_with_a_v6_sdk_installed(tmp_path: Path):

@@ -315,3 +315,17 @@ def test_v5_tasks_with_aliased_environments_with_the_real_sdk(tmp_path: Path):
     plan = json.loads(proc.stdout)
     assert plan["sdk"] == "v5" and plan["sdk_reason"] == "chosen by tasks.py:6: a Task with env as an Environment or an object"
     assert sorted(t["slug"] for t in plan["create"]) == ["first", "second"]
+
+
+def test_a_hostile_path_in_the_reason_is_shown_inert(tmp_path: Path):
+    project = tmp_path / "proj"
+    folder = "@octocat\x1b[2J"
+    make_repo(project, {f"{folder}/set.jsonl": json.dumps(ROW_V6) + "\n"})
+    source = f"{folder}/set.jsonl"
+    text = run_cli("plan", "s", source, "--api-url", "local", cwd=project)
+    markdown = run_cli("plan", "s", source, "--api-url", "local", "--format", "markdown", cwd=project)
+    data = json.loads(run_cli("plan", "s", source, "--api-url", "local", "--format", "json", cwd=project).stdout)
+    assert text.returncode == 0 and markdown.returncode == 0, text.stderr + markdown.stderr
+    assert "\x1b" not in text.stdout and "chosen by @octocat\\x1b[2J/set.jsonl:1" in text.stdout
+    assert "\x1b" not in markdown.stdout and "@octocat" not in markdown.stdout and "@\u200bocto" in markdown.stdout
+    assert data["sdk_reason"].startswith(f"chosen by {folder}/set.jsonl:1")

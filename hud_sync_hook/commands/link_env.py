@@ -33,10 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def registry_name(env: dict, typed: str | None) -> str:
     """The `registryName` `hud sync env` stores: for an id typed in full, its first 8 characters and
-    `...`; else the environment's display name, else its name, else `unnamed`."""
+    `...`; else the environment's display name, else its name, else `unnamed` (only strings: the
+    platform's answer is untrusted)."""
     if typed is not None and is_uuid(typed):
         return typed[:8] + "..."
-    return env.get("name_display") or env.get("name") or "unnamed"
+    return next((name for name in (env.get("name_display"), env.get("name")) if isinstance(name, str) and name), "unnamed")
 
 
 def resolve_env(platform, wanted: str) -> dict:

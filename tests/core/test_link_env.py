@@ -77,3 +77,19 @@ def test_a_plan_notes_scenarios_it_could_not_check(tmp_path: Path):
     assert planned.returncode == 0, planned.stderr
     assert "Note: the scenarios of 'shop' could not be listed, so they were not checked:" in planned.stdout, planned.stdout
     assert "1 to create" in planned.stdout
+
+
+@pytest.mark.parametrize(
+    "env, typed, expected",
+    [
+        ({"name": "shop", "name_display": "Shop Env"}, "shop", "Shop Env"),
+        ({"name": "shop", "name_display": ""}, "shop", "shop"),
+        ({"name": "shop", "name_display": {"html": "<b>"}}, None, "shop"),  # not a string: not stored
+        ({"name": 7}, None, "unnamed"),
+        ({"name": "shop"}, SHOP.upper(), SHOP.upper()[:8] + "..."),
+    ],
+)
+def test_registry_name_rules(env, typed, expected):
+    from hud_sync_hook.commands.link_env import registry_name
+
+    assert registry_name(env, typed) == expected

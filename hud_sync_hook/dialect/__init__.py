@@ -4,8 +4,8 @@ v5 (`hud-python` 0.5.x) and v6 (`hud` 0.6.x) differ in where tasks are found, ho
 is valid, the content signature, the upload record, the platform API and the config schema. Each
 generation is a `Dialect` value (`v5.py`, `v6.py`); the pipeline asks its dialect instead of
 branching. The choice is made once, before any task file is imported, by `choose`: `sniff` reads
-the project statically (syntax trees, row shapes, the config schema; standard library only, so the
-push hook's fast path can use it) and `decide`, a pure function, chooses from what it found.
+the project statically (syntax trees, row shapes, the config schema; no project code runs) and
+`decide`, a pure function, chooses from what it found.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ The I/O side of `dialect.choose`: it gathers `Evidence` (a generation, where, an
 and leaves the decision to the pure `dialect.decide`. Python task files are read through their
 syntax tree, never imported (the code is untrusted, and the choice of generation decides how it
 is imported); data files by the shape of their rows; `.hud/config.json` by its schema; the
-installed SDK by its package metadata. Standard library only, so the push hook's fast path can
-use it.
+installed SDK by its package metadata. It imports nothing beyond the standard library and
+discovery's path rules.
 
 What a Python file says:
 
@@ -253,8 +253,8 @@ class _Project:
             folders = [importer.parent]
             for _ in range(level - 1):
                 folders = [folders[0].parent]
-        else:
-            folders = [importer.parent, self.root]
+        else:  # what the import child puts on sys.path: the file's folder and its project's root
+            folders = [importer.parent, _project_folder(importer.parent, self.root), self.root]
         parts = [p for p in name.split(".") if p]
         for folder in dict.fromkeys(folders):
             candidate = folder.joinpath(*parts) if parts else folder
@@ -262,6 +262,15 @@ class _Project:
                 if path is not None and path.is_file() and _inside(path, self.root):
                     return path.resolve()
         return None
+
+
+def _project_folder(start: Path, root: Path) -> Path:
+    """The project root the import child puts on `sys.path` (`discovery.find_project_root`), when
+    it lies within `root`; else `root`."""
+    from hud_sync_hook.discovery import find_project_root
+
+    found = find_project_root(start)
+    return found if found is not None and found.is_relative_to(root) else root
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -558,29 +567,26 @@ def candidate_files(source: Path) -> list[Path]:
     return found
 
 
-def project_root(source: Path) -> Path:
-    """The folder imports are followed within: the repository around `source` (its `.git`), else
-    the source's folder. Resolved."""
-    start = source.resolve()
-    if not start.is_dir():
-        start = start.parent
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            return folder
-    return start
+def project_root(source: Path, base: Path) -> Path:
+    """The folder imports are followed within: the one discovery may read from
+    (`discovery.containing_root`: the repository around `source`, else `base` when `source` is in
+    it, else the source's folder). Resolved."""
+    from hud_sync_hook.discovery import containing_root
+
+    return containing_root(source, base)
 
 
 def file_evidence(path: Path, shown: str, project: _Project | None = None) -> list[Evidence]:
     """What one task file says about its generation."""
     if path.suffix == ".py":
-        return python_evidence(path, shown, project or _Project(project_root(path), path.parent))
+        return python_evidence(path, shown, project or _Project(project_root(path, path.parent), path.parent))
     return data_evidence(path, shown)
 
 
 def gather(source: Path, base: Path, config_data: dict[str, Any], config_shown: str) -> list[Evidence]:
     """Every fact the config and the task files under `source` state, in that order."""
     evidence = config_evidence(config_data, config_shown)
-    project = _Project(project_root(source), base)
+    project = _Project(project_root(source, base), base)
     for path in candidate_files(source):
         evidence.extend(file_evidence(path, _shown(path, base), project))
     return evidence

@@ -89,6 +89,10 @@ PYTHON_CASES = {
         {"lib/letters.py": TEMPLATES, "tasks.py": "import lib.letters as m\nt = m.count(sentence='a', letter='b')\n"},
         [("v6", "tasks.py:2")],
     ),
+    "v6 template at the root of a sub-project": (
+        {"sub/pyproject.toml": "", "sub/letters.py": TEMPLATES, "sub/evals/tasks.py": "from letters import count\nt = count(sentence='a', letter='b')\n"},
+        [("v6", "sub/evals/tasks.py:2")],
+    ),
     "v6 template re-exported by a package": (
         {"pkg/__init__.py": "from .templates import count\n", "pkg/templates.py": TEMPLATES, "tasks.py": "from pkg import count\nt = count(sentence='a', letter='b')\n"},
         [("v6", "tasks.py:2")],
@@ -107,7 +111,8 @@ PYTHON_CASES = {
 @pytest.mark.parametrize("files, expected", PYTHON_CASES.values(), ids=PYTHON_CASES.keys())
 def test_python_files_are_read_by_their_syntax(tmp_path: Path, files, expected):
     write_files(tmp_path, files)
-    source = tmp_path / "evals" if any(name.startswith("evals/") for name in files) else tmp_path
+    folders = {name.rsplit("/", 1)[0] for name in files if name.endswith("tasks.py") and "/" in name}
+    source = tmp_path / folders.pop() if folders else tmp_path
     found = [(e.generation, e.where) for e in gather(source, tmp_path, {}, ".hud/config.json")]
     assert found == expected
 

@@ -294,10 +294,9 @@ def _parse(path: Path) -> ast.Module | None:
 
 
 def _shown(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
-    except (ValueError, OSError):
-        return str(path)
+    from hud_sync_hook.discovery import display_path
+
+    return display_path(path, base)
 
 
 class _Reader:
@@ -584,9 +583,11 @@ def file_evidence(path: Path, shown: str, project: _Project | None = None) -> li
 
 
 def gather(source: Path, base: Path, config_data: dict[str, Any], config_shown: str) -> list[Evidence]:
-    """Every fact the config and the task files under `source` state, in that order."""
+    """Every fact the config and the task files under `source` state, in that order; a file that
+    is a link to outside the project says nothing (discovery refuses it)."""
     evidence = config_evidence(config_data, config_shown)
     project = _Project(project_root(source, base), base)
     for path in candidate_files(source):
-        evidence.extend(file_evidence(path, _shown(path, base), project))
+        if _inside(path, project.root):
+            evidence.extend(file_evidence(path, _shown(path, base), project))
     return evidence

@@ -126,6 +126,15 @@ def test_imports_are_not_followed_out_of_the_repository(tmp_path: Path):
     assert [(e.generation, e.where) for e in gather(project / "tasks.py", project, {}, "c")] == []
 
 
+def test_a_task_file_linking_out_of_the_repository_says_nothing(tmp_path: Path):
+    outside = tmp_path / "outside"
+    write_files(outside, {"tasks.py": TEMPLATES})
+    project = tmp_path / "project"
+    make_repo(project, {"tasks.jsonl": json.dumps(ROW_V5) + "\n"})
+    (project / "tasks.py").symlink_to(outside / "tasks.py")
+    assert [(e.generation, e.where) for e in gather(project, project, {}, "c")] == [("v5", "tasks.jsonl:1")]
+
+
 def test_an_import_cycle_ends(tmp_path: Path):
     write_files(tmp_path, {"a.py": "from b import count\n", "b.py": "from a import count\n", "tasks.py": "from a import count\nt = count()\n"})
     assert gather(tmp_path / "tasks.py", tmp_path, {}, "c") == []

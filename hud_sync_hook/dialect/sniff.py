@@ -338,6 +338,8 @@ class _Reader:
         for node in nodes:
             if isinstance(node, ast.Call) and id(node) not in decorators:
                 self._call(node)
+            elif isinstance(node, ast.Dict):
+                self._dict(node, nodes)
 
     # imports
 
@@ -435,6 +437,40 @@ class _Reader:
         elif target.attr == "scenario":
             self.found("v5", decorator, f"@{_short(owner)}.scenario")
 
+    def _dict(self, node: ast.Dict, nodes: list[ast.AST]) -> None:
+        """A task written as a dict, as a row: `{"slug": ..., "env": ENV, "scenario": "checkout"}` is
+        v5, `{"env": "letters", "id": "count"}` v6. Only a dict whose scenario or id is a string
+        counts, so that other dicts holding such keys say nothing."""
+        keys = [k.value if isinstance(k, ast.Constant) and isinstance(k.value, str) else None for k in node.keys]
+        if None in keys or not ({"scenario", "id"} & set(keys)):
+            return
+        row: dict[str, Any] = {}  # each value: its string, {} for an object env, else ...
+        for key, value in zip(keys, node.values):
+            if key == "env":
+                value = self._constant(value, nodes)
+                row[key] = {} if isinstance(value, ast.Dict) else value.value if _is_str(value) else ...
+            else:
+                row[key] = value.value if _is_str(value) else ...
+        if "scenario" in row and not isinstance(row["scenario"], str):
+            return
+        if "scenario" in row and not ({"env", "slug", "args"} & set(row)):
+            return
+        generation = row_generation(row)
+        if generation == "v6" and not (isinstance(row.get("id"), str) and isinstance(row.get("env"), str)):
+            return
+        if generation:
+            self.found(generation, node, _row_what(generation, row))
+
+    def _constant(self, node: ast.AST, nodes: list[ast.AST]) -> ast.AST:
+        """What a module-level name is assigned (once), for `"env": ENV`; else the node itself."""
+        if not isinstance(node, ast.Name):
+            return node
+        assigned = [
+            n.value for n in nodes
+            if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == node.id for t in n.targets)
+        ]
+        return assigned[0] if len(assigned) == 1 else node
+
     def _call(self, node: ast.Call) -> None:
         func = node.func
         if self._is_task(func):
@@ -478,6 +514,10 @@ def _dotted(node: ast.AST) -> str:
     if not isinstance(node, ast.Name):
         return "..."
     return ".".join([node.id, *reversed(parts)])
+
+
+def _is_str(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 def _is_text(node: ast.AST) -> bool:

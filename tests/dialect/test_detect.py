@@ -97,6 +97,18 @@ PYTHON_CASES = {
         {"pkg/__init__.py": "from .templates import count\n", "pkg/templates.py": TEMPLATES, "tasks.py": "from pkg import count\nt = count(sentence='a', letter='b')\n"},
         [("v6", "tasks.py:2")],
     ),
+    "v5 rows written as dicts": (
+        {"tasks.py": 'ENV = {"name": "shop"}\n\ntasks = [\n    {"slug": "a", "env": ENV, "scenario": "checkout", "args": {}},\n]\n'},
+        [("v5", "tasks.py:4")],
+    ),
+    "v6 rows written as dicts": (
+        {"tasks.py": 'NAME = "letters"\nrows = [{"env": NAME, "id": "count", "args": {"n": 1}}]\n'},
+        [("v6", "tasks.py:2")],
+    ),
+    "other dicts with such keys say nothing": (
+        {"tasks.py": 'a = {"id": 3, "env": "prod"}\nb = {"scenario": "x"}\nc = {"id": "x", "env": f"{a}"}\nd = {"scenario": 1, "slug": "s"}\n'},
+        [],
+    ),
     "an unknown Task says nothing": ({"tasks.py": "from shape import Task\nt = Task(env='x', id='y', scenario='z')\n"}, []),
     "a call of something unknown says nothing": ({"tasks.py": "from elsewhere import count\nt = count(sentence='a')\n"}, []),
     "Environment alone says nothing": ({"tasks.py": 'from hud import Environment\nenv = Environment(name="e")\n'}, []),

@@ -355,3 +355,14 @@ def test_a_hostile_path_in_the_reason_is_shown_inert(tmp_path: Path):
     assert "\x1b" not in text.stdout and "chosen by @octocat\\x1b[2J/set.jsonl:1" in text.stdout
     assert "\x1b" not in markdown.stdout and "@octocat" not in markdown.stdout and "@\u200bocto" in markdown.stdout
     assert data["sdk_reason"].startswith(f"chosen by {folder}/set.jsonl:1")
+
+
+def test_the_quickstart_stays_v5_with_the_v6_sdk_installed(tmp_path: Path):
+    python = _oracle("HUD_ORACLE_V6", "v6")
+    project = tmp_path / "quickstart"
+    make_repo(project, {"tasks.py": (REPO_ROOT / "examples" / "quickstart" / "tasks.py").read_text()})
+    proc = _ours(python, project, "plan", "quickstart", ".", "--api-url", "local", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    plan = json.loads(proc.stdout)
+    assert (plan["sdk"], plan["sdk_reason"]) == ("v5", "chosen by tasks.py:10: a row with scenario")
+    assert sorted(t["slug"] for t in plan["create"]) == ["checkout-alice", "checkout-bob", "refund-carol"]

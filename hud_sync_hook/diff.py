@@ -60,8 +60,17 @@ class RemoteTask:
         return _body_values(self.body)
 
 
-# The remote sides of a task's changes are compressed when their JSON is longer than this.
+# The remote sides of a task's changes are compressed when their JSON is longer than this, with a
+# 4 KiB window and a small hash table: one short text is compressed about as well as with zlib's
+# defaults, and in a tenth of the time, which for zlib's defaults goes mostly to setting up 256 KiB.
 _COMPRESS_FROM = 120
+_WINDOW_BITS = 12
+_MEM_LEVEL = 3
+
+
+def _packed(data: bytes) -> bytes:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, _WINDOW_BITS, _MEM_LEVEL)
+    return compressor.compress(data) + compressor.flush()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +87,8 @@ class Diffed(RemoteTask):
         raise TypeError("a Diffed keeps only the changes; read them with `changes`")
 
     def changes(self, task: Any, rules: "Rules") -> list["Change"]:
-        data = self.old if self.old[:1] == b"[" else zlib.decompress(self.old)
+        # A zlib stream never starts with "[" (its first byte names the method, 8, and the window).
+        data = self.old if self.old[:1] == b"[" else zlib.decompress(self.old, _WINDOW_BITS)
         new_values = rules.fields(rules.local_task(task))
         changes = []
         for field, key, present, *old in json.loads(data):
@@ -98,7 +108,7 @@ def diffed(task: Any, remote: RemoteTask, rules: "Rules") -> Diffed:
     # Default `json.dumps` (ASCII, NaN allowed, key order kept) reads back as equal values.
     data = json.dumps(sides, separators=(",", ":")).encode("ascii")
     if len(data) >= _COMPRESS_FROM:
-        packed = zlib.compress(data, 1)
+        packed = _packed(data)
         data = packed if len(packed) < len(data) else data
     return Diffed(scenario=remote.scenario, env=remote.env, body="", old=data)
 

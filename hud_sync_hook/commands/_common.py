@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Iterable
 
 from hud_sync_hook import output
 from hud_sync_hook.errors import HudSyncError
@@ -267,11 +268,15 @@ def _is_loopback_url(url: str) -> bool:
     return bool(host) and is_loopback_host(host)
 
 
-def write_out(path: str, text: str) -> None:
+def write_out(path: str, text: str | Iterable[str]) -> None:
+    """Write the plan to `path`: whole, or chunk by chunk as it is made."""
     from hud_sync_hook import safefs
 
     try:
-        safefs.write_text(path, text)  # atomic, and never through a link
+        if isinstance(text, str):
+            safefs.write_text(path, text)  # atomic, and never through a link
+        else:
+            safefs.write_bytes(path, (chunk.encode("utf-8") for chunk in text))
     except OSError as err:
         raise HudSyncError(f"cannot write the plan: {err.strerror}; check the path", file=path) from None
 

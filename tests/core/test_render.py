@@ -7,7 +7,7 @@ import json
 from hud_sync_hook.discovery import Skipped
 from hud_sync_hook.model import Location, Problem, task_from_mapping
 from hud_sync_hook.plan import EnvMismatch, Plan, build_plan, offline_plan
-from hud_sync_hook.render import render, render_pieces
+from hud_sync_hook.render import chunked, render, render_pieces
 from hud_sync_hook.render.json_plan import iter_json
 from hud_sync_hook.render.markdown import _section_text, _share, escape, render_markdown, utf8_size
 from hud_sync_hook.render.text import render_text
@@ -334,6 +334,48 @@ def test_the_json_plan_in_pieces_makes_each_update_s_changes_only_as_it_is_writt
     assert plan.remote_tasks.read == ["t0"]  # not all fifty at once
     written += "".join(pieces)
     assert plan.remote_tasks.read == sorted(f"t{i}" for i in range(50)) and written == render(plan, "json")
+
+
+def test_a_plan_is_written_in_chunks_of_whole_pieces_of_at_least_64_kib():
+    # A piece is never cut (a secret inside one JSON string is masked in its chunk as in the whole
+    # text); a chunk closes once it holds the size, and the last holds whatever is left.
+    assert list(chunked(["ab", "cd", "e"], size=3)) == ["abcd", "e"]
+    assert list(chunked(["ab", "cd", "e", "f", "g"], size=3)) == ["abcd", "efg"]
+    assert list(chunked(["ab", "cd", "e"], size=4)) == ["abcd", "e"]
+    assert list(chunked(["ab", "c"], size=4)) == ["abc"] and list(chunked([], size=4)) == []
+    assert [len(c) for c in chunked(["x" * 1000] * 200)] == [66_000, 66_000, 66_000, 2_000]
+    plan = build_plan([local(f"t{i:05}", i, a=2) for i in range(3000)], [remote(f"t{i:05}", a=1) for i in range(3000)],
+                      taskset_name="ts", taskset_id=None, taskset_exists=True)
+    pieces = list(iter_json(plan))
+    chunks = list(chunked(iter(pieces)))
+    assert "".join(chunks) == render(plan, "json") and len(chunks) > 2
+    assert all(65_536 <= len(c) < 65_536 + max(map(len, pieces)) for c in chunks[:-1]) and 0 < len(chunks[-1])
+    starts, at = {0}, 0
+    for piece in pieces:
+        at += len(piece)
+        starts.add(at)
+    assert all(sum(map(len, chunks[:i])) in starts for i in range(len(chunks)))
+
+
+def test_every_rendering_says_why_the_tasks_were_read_as_their_sdk_generation():
+    plan = full_plan()
+    plan.sdk_reason = "tasks.py imports hud (hud-python)"
+    assert render_text(plan).splitlines()[2] == "  HUD SDK v5 (hud-python 0.5), tasks.py imports hud (hud-python)"
+    assert "\nTasks read as HUD SDK v5 (hud-python 0.5). Tasks.py imports hud \\(hud-python\\).\n" in render_markdown(plan)
+    assert json.loads(render(plan, "json"))["sdk_reason"] == "tasks.py imports hud (hud-python)"
+    plan.sdk_reason = "x"
+    assert "\nTasks read as HUD SDK v5 (hud-python 0.5). X.\n" in render_markdown(plan)
+
+
+def test_a_section_s_rows_read_as_a_list_of_its_rows():
+    from hud_sync_hook.render.markdown import plan_sections
+
+    plan = build_plan([local(f"t{i}", i) for i in range(5)], [remote(f"t{i}") for i in range(3)] + [remote("gone")],
+                      taskset_name="ts", taskset_id=None, taskset_exists=True)
+    for _title, _header, rows in plan_sections(plan):
+        whole = list(rows)
+        assert len(rows) == len(whole) and [rows[i] for i in range(len(rows))] == whole
+        assert rows[1:] == whole[1:] and rows[-1] == whole[-1]
 
 
 def test_a_cut_markdown_plan_on_the_command_line_points_to_the_json_plan():

@@ -143,7 +143,9 @@ def test_an_offline_plan_lists_every_task_and_claims_nothing_about_the_platform(
 def test_json_rendering_lists_every_class():
     plan = plan_for([local("a", x=2), local("n")], [remote("a", x=1), remote("r", y=5)])
     data = plan_dict(plan)
-    assert data["schema_version"] == 2 and data["sdk"] == "v5"  # a plan is for v5 tasks unless a dialect says otherwise
+    # A plan is for v5 tasks, with no reason claimed, unless a dialect's detection says otherwise.
+    assert data["schema_version"] == 2 and data["sdk"] == "v5" and data["sdk_reason"] == ""
+    assert render_text(plan).splitlines()[1] == "  HUD SDK v5 (hud-python 0.5)"
     assert data["counts"] == {"create": 1, "update": 1, "unchanged": 0, "remote_only": 1, "renames": 0}
     assert [t["slug"] for t in data["create"]] == ["n"]
     assert data["update"][0] == {

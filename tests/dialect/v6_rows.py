@@ -46,3 +46,175 @@ def rows(seed: int, count: int) -> list[dict[str, Any]]:
             row["unknown_key"] = 1
         out.append(row)
     return out
+
+
+# -- runtime_config: valid and invalid shapes of every nested model of the SDK ------------------
+
+_NUMBERISH = [1, 2, 0, -1, 0.5, 2.0, 2.5, True, False, "2", " 3 ", "2.0", "2.5", "1e3", "1_000", "0x10", "", "inf", "nan", "-1", None, [], {}, 10**30, 1e300]
+_TEXTISH = ["linux", "x", "", " ", 5, None, True, ["a"], {"a": 1}, "ü", "line\nbreak"]
+_BOOLISH = [True, False, "yes", "no", "on", "off", "t", "1", 0, 1, 1.0, 2, "maybe", None, ""]
+
+
+def _maybe(rng: random.Random, p: float = 0.5) -> bool:
+    return rng.random() < p
+
+
+def _pick(rng: random.Random, good: list[Any], bad: list[Any], p_bad: float) -> Any:
+    return rng.choice(bad if rng.random() < p_bad else good)
+
+
+def _gpu(rng: random.Random, p_bad: float) -> Any:
+    if rng.random() < p_bad / 3:
+        return rng.choice([5, "a100", [], None])
+    gpu: dict[str, Any] = {}
+    if _maybe(rng):
+        gpu["type"] = _pick(rng, ["A100", ["A100", "H100"], None, ["x", ""]], ["", [], 5, [1], {"a": 1}], p_bad)
+    if _maybe(rng):
+        gpu["count"] = _pick(rng, [1, 2, "3", 4.0, True], [0, -1, 1.5, "two", None], p_bad)
+    if rng.random() < p_bad / 4:
+        gpu["memory"] = 80
+    return gpu
+
+
+def _tpu(rng: random.Random, p_bad: float) -> Any:
+    tpu: dict[str, Any] = {}
+    if rng.random() > p_bad / 3:
+        tpu["type"] = _pick(rng, ["v4", "v5e"], ["", 4, None], p_bad)
+    if rng.random() > p_bad / 3:
+        tpu["topology"] = _pick(rng, ["2x2", "2x2x4", "10x1"], ["2", "0x2", "2x2\n", "2X2", "２x2", 4, None, ""], p_bad)
+    if rng.random() < p_bad / 4:
+        tpu["zone"] = "eu"
+    return tpu
+
+
+def _resources(rng: random.Random, p_bad: float) -> Any:
+    out: dict[str, Any] = {}
+    if _maybe(rng):
+        out["cpu"] = _pick(rng, [1, 2, 0.5, "2", " 3 ", "1e3", True, None, 4.0], _NUMBERISH, p_bad)
+    for key in ("memory_mb", "storage_mb"):
+        if _maybe(rng, 0.4):
+            out[key] = _pick(rng, [512, "1024", 2048.0, " 8 ", "1_000", "16.0", None, True], _NUMBERISH, p_bad)
+    if _maybe(rng, 0.3):
+        out["gpu"] = None if _maybe(rng, 0.2) else _gpu(rng, p_bad)
+    if _maybe(rng, 0.3):
+        out["os"] = _pick(rng, ["linux", "windows", None], _TEXTISH, p_bad)
+    if _maybe(rng, 0.2):
+        out["tpu"] = None if _maybe(rng, 0.2) else _tpu(rng, p_bad)
+    if rng.random() < p_bad / 4:
+        out[rng.choice(["disk", "CPU", "memory"])] = 1
+    return out
+
+
+def _limits(rng: random.Random, p_bad: float) -> Any:
+    out: dict[str, Any] = {}
+    for key in ("startup_timeout_s", "run_timeout_s"):
+        if _maybe(rng):
+            out[key] = _pick(rng, [30, "60", 90.0, None, " 5"], _NUMBERISH, p_bad)
+    if rng.random() < p_bad / 4:
+        out["timeout"] = 5
+    return out
+
+
+def _service(rng: random.Random, p_bad: float) -> Any:
+    if rng.random() < p_bad / 6:
+        return rng.choice([None, "web", [1]])
+    service: dict[str, Any] = {}
+    if _maybe(rng, 0.7):
+        service["image"] = _pick(rng, ["python:3.11", None], [5, ["a"]], p_bad)
+    if _maybe(rng, 0.2):
+        service["build"] = _pick(rng, [".", {"context": ".", "args": {"A": 1}}, None], [5, ["."]], p_bad)
+    if _maybe(rng, 0.2):
+        service["user"] = _pick(rng, ["1000", 1000, "app", True, 5.0, None], [5.5, [1], {}], p_bad)
+    if _maybe(rng, 0.4):
+        service["environment"] = _pick(
+            rng,
+            [{"A": "1", "B": 2, "C": True, "D": 1.5, "E": [1, "x"], "F": {"g": None}}, ["A=1", "B=", "C=x=y"], {}, []],
+            [{"A": None}, ["A"], [1], "A=1", None],
+            p_bad,
+        )
+    for key in ("entrypoint", "command"):
+        if _maybe(rng, 0.3):
+            service[key] = _pick(rng, ["python -m app", ["sh", "-c", "echo 'hi there'"], "echo \"a b\" c", None, ""], ["echo 'open", [1], 5], p_bad)
+    if _maybe(rng, 0.2):
+        service["working_dir"] = _pick(rng, ["/app", None], [5], p_bad)
+    if _maybe(rng, 0.3):
+        check: dict[str, Any] = {}
+        if _maybe(rng):
+            check["test"] = _pick(rng, [["CMD", "true"], ["NONE"]], [[], "CMD true", [1]], p_bad)
+        if _maybe(rng, 0.3):
+            check["disable"] = _pick(rng, _BOOLISH[:12], _BOOLISH[12:], p_bad)
+        if _maybe(rng, 0.3):
+            check["interval"] = _pick(rng, ["5s", None], [5], p_bad)
+        if _maybe(rng, 0.3):
+            check["retries"] = _pick(rng, [3, "3", None], ["x", 1.5], p_bad)
+        if _maybe(rng, 0.2):
+            check["x-note"] = rng.choice([None, "kept", 1])
+        service["healthcheck"] = check if not _maybe(rng, 0.1) else None
+    if _maybe(rng, 0.2):
+        service["network_mode"] = _pick(rng, ["service:db", "host", None], [1], p_bad)
+    if _maybe(rng, 0.3):
+        service["expose"] = _pick(rng, [[80, "8080", "53/udp", True, None, 1.5], []], ["80", None, 80], p_bad)
+    if _maybe(rng, 0.4):
+        service["ports"] = _pick(
+            rng,
+            [[80, "8080", "8080:80", "127.0.0.1:8080:80/udp", ":80", {"target": "81", "published": 9000}, {"target": 82, "protocol": "udp", "mode": None}, True], []],
+            [["80-81"], ["80/sctp"], ["a:b:c:80"], ["x"], [{"protocol": "tcp"}], [{"target": 1, "protocol": None}], [None], [1.5], "80", None, ["１"], ["²"]],
+            p_bad,
+        )
+    if _maybe(rng, 0.3):
+        service["volumes"] = _pick(rng, [["./data:/data", {"type": "bind", "source": ".", "target": "/x"}], []], [[1], "./d:/d", None], p_bad)
+    if _maybe(rng, 0.2):
+        service["depends_on"] = rng.choice([["db"], None, {"db": {"condition": "service_healthy"}}])
+    return service
+
+
+def _document(rng: random.Random, p_bad: float) -> Any:
+    if rng.random() < p_bad / 4:
+        return rng.choice(["compose.yaml", None, 5, [], {}])
+    doc: dict[str, Any] = {}
+    if _maybe(rng, 0.3):
+        doc["name"] = _pick(rng, ["proj", None], [5], p_bad)
+    doc["services"] = {name: _service(rng, p_bad) for name in rng.sample(["main", "db", "cache"], rng.randint(0, 2))}
+    if rng.random() < p_bad / 6:
+        doc["services"] = rng.choice([[], None, "main"])
+    if _maybe(rng, 0.3):
+        doc["networks"] = _pick(rng, [{"a": None, "b": {"driver": "bridge", "x": None}}, {}], [{"a": 1}, [], None], p_bad)
+    if _maybe(rng, 0.2):
+        doc[rng.choice(["volumes", "x-extra", "configs"])] = rng.choice([{"v": {}}, None, [1, None]])
+    return doc
+
+
+def _compose(rng: random.Random, p_bad: float) -> Any:
+    compose: dict[str, Any] = {}
+    if rng.random() > p_bad / 4:
+        compose["document"] = _document(rng, p_bad)
+    if _maybe(rng, 0.3):
+        compose["root"] = _pick(rng, [{"compose_path": "compose.yaml"}, None], ["/srv", {"compose_path": 5}, {"path": "x"}, {}], p_bad)
+    if _maybe(rng, 0.3):
+        compose["service_access"] = _pick(rng, _BOOLISH[:12] + [None], _BOOLISH[12:14], p_bad)
+    if rng.random() < p_bad / 4:
+        compose["extra"] = 1
+    return compose
+
+
+def runtime_config(rng: random.Random, p_bad: float = 0.0) -> Any:
+    """A `runtime_config` of every nested model; with `p_bad` > 0, some fields break a rule of the
+    SDK's models (wrong types, unknown keys, out of range, empty, both image and compose)."""
+    if rng.random() < p_bad / 8:
+        return rng.choice(["img", [], 5, True])
+    config: dict[str, Any] = {}
+    source = rng.random()
+    if source < 0.4:
+        config["image"] = _pick(rng, ["python:3.11", "img", None], ["", 5, ["img"]], p_bad)
+    elif source < 0.6:
+        config["compose"] = None if _maybe(rng, 0.1) else _compose(rng, p_bad)
+    elif source < 0.65:
+        config["image"] = "img"
+        config["compose"] = _compose(rng, p_bad) if rng.random() < p_bad else None
+    if _maybe(rng, 0.5):
+        config["resources"] = None if _maybe(rng, 0.1) else _resources(rng, p_bad)
+    if _maybe(rng, 0.3):
+        config["limits"] = None if _maybe(rng, 0.1) else _limits(rng, p_bad)
+    if rng.random() < p_bad / 4:
+        config[rng.choice(["env", "Image", "gpu"])] = "x"
+    return config

@@ -218,3 +218,150 @@ def runtime_config(rng: random.Random, p_bad: float = 0.0) -> Any:
     if rng.random() < p_bad / 4:
         config[rng.choice(["env", "Image", "gpu"])] = "x"
     return config
+
+
+# -- task sets for the differential test (tests/differential/tasksets.py makes and writes them) ---
+
+def _slug_of(row: dict[str, Any]) -> str:
+    from hud_sync_hook.dialect.v6_model import default_slug
+
+    return row["slug"] if "slug" in row else default_slug(row["id"], row.get("args") or {})
+
+
+def make_row(rng: random.Random, name: str) -> dict[str, Any]:
+    """One row the v6 SDK accepts; `name` is unique in its set and keeps default slugs apart."""
+    from tests.differential.tasksets import _validation, json_value
+
+    row: dict[str, Any] = {"env": rng.choice(ENVS), "id": rng.choice(TEMPLATES)}
+    args = {f"k{j}": json_value(rng) for j in range(rng.randint(0, 3))}
+    if rng.random() < 0.9:
+        args["n"] = name
+    if args or rng.random() < 0.5:
+        row["args"] = args
+    if rng.random() < 0.4 or not args:
+        row["slug"] = rng.choice([name, f"  {name} ", f"{name}/ü"])
+    roll = rng.random()
+    if roll < 0.1:
+        row["validation"] = rng.choice([None, []])
+    elif roll < 0.35:
+        row["validation"] = _validation(rng)
+    if rng.random() < 0.3:
+        row["agent_config"] = rng.choice([None, {}, {"system_prompt": "x"}, {"a": None, "t": 0.5}])
+    if rng.random() < 0.4:
+        row["columns"] = rng.choice([None, {}, {"difficulty": "easy"}, {"n": None}, {"tags": ["a", "b"]}, {"score": json_value(rng)}])
+    if rng.random() < 0.4:
+        row["runtime_config"] = runtime_config(rng)
+    if rng.random() < 0.15:
+        verifier: dict[str, Any] = {"env": rng.choice(ENVS), "id": "v", "args": rng.choice([{}, {"a": 1}, {"a": json_value(rng)}])}
+        if rng.random() < 0.3:
+            verifier["runtime_config"] = runtime_config(rng)
+        if rng.random() < 0.3:
+            verifier["slug"] = "check"
+        row["verifier"] = verifier
+    if rng.random() < 0.1:
+        row[rng.choice(["metadata", "x_note", "prompt"])] = json_value(rng)
+    return row
+
+
+# Ways a row is surely refused by the SDK's model, each with the field it breaks.
+_BAD_RUNTIME = [
+    "img", {"image": ""}, {"image": 5}, {"resources": {"gpu": {"count": 0}}}, {"limits": {"timeout": 1}},
+    {"resources": {"cpu": "two"}}, {"resources": {"cpu": 0}}, {"compose": {}}, {"compose": {"document": {}}},
+    {"image": "a", "compose": {"document": {"services": {}}}}, {"resources": {"tpu": {"type": "v4", "topology": "2"}}},
+    {"compose": {"document": {"services": {"m": {"ports": ["80/sctp"]}}}}}, {"resources": {"memory_mb": 1.5}},
+    {"resources": {"os": ""}}, {"resources": {"gpu": {"type": []}}}, {"compose": {"document": {"services": {"m": {"environment": {"A": None}}}}}},
+    {"compose": {"document": {"services": {}}, "root": "/srv"}}, {"limits": {"run_timeout_s": "soon"}}, {"Image": "x"},
+]
+REFUSALS = [
+    ("env", lambda r: r.pop("env")),
+    ("env", lambda r: r.__setitem__("env", {"name": "letters"})),
+    ("env", lambda r: r.__setitem__("env", "")),
+    ("env", lambda r: r.__setitem__("env", 5)),
+    ("id", lambda r: r.pop("id")),
+    ("id", lambda r: r.__setitem__("id", 5)),
+    ("id", lambda r: r.__setitem__("id", "")),
+    ("args", lambda r: r.__setitem__("args", [1])),
+    ("args", lambda r: r.__setitem__("args", None)),
+    ("slug", lambda r: r.__setitem__("slug", "")),
+    ("slug", lambda r: r.__setitem__("slug", 7)),
+    ("validation", lambda r: r.__setitem__("validation", {})),
+    ("validation", lambda r: r.__setitem__("validation", [1])),
+    ("agent_config", lambda r: r.__setitem__("agent_config", ["x"])),
+    ("columns", lambda r: r.__setitem__("columns", "easy")),
+    *[("runtime_config", lambda r, bad=bad: r.__setitem__("runtime_config", bad)) for bad in _BAD_RUNTIME],
+    ("verifier", lambda r: r.__setitem__("verifier", "v")),
+    ("verifier", lambda r: r.__setitem__("verifier", {"env": "e"})),
+    ("verifier", lambda r: r.__setitem__("verifier", {"env": "e", "id": "v", "verifier": {"env": "e", "id": "w"}})),
+    ("verifier", lambda r: r.__setitem__("verifier", {"env": "e", "id": "v", "runtime_config": {"limits": {"run_timeout_s": 0}}})),
+]
+
+
+def _pinned(change):
+    """The change made with the row's slug written out: in v6 the default slug follows id and
+    args, and a changed slug is another task, not an update."""
+
+    def apply(rng: random.Random, row: dict[str, Any]) -> bool:
+        row["slug"] = _slug_of(row)
+        return change(rng, row)
+
+    return apply
+
+
+def _respell_numbers(rng: random.Random, row: dict[str, Any]) -> bool:
+    """A runtime_config number written as the SDK reads it the same: 2 as "2", "512" as 512.0."""
+    resources = (row.get("runtime_config") or {}).get("resources") if isinstance(row.get("runtime_config"), dict) else None
+    if not isinstance(resources, dict):
+        return False
+    for key in ("cpu", "memory_mb", "storage_mb"):
+        value = resources.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value == int(value):
+            resources[key] = rng.choice([str(int(value)), f" {int(value)} ", float(value)])
+            return True
+        if isinstance(value, str):
+            resources[key] = float(value.strip().replace("_", "")) if key == "cpu" else int(float(value.strip().replace("_", "")))
+            return True
+    return False
+
+
+def _null_inside_resources(rng: random.Random, row: dict[str, Any]) -> bool:
+    config = row.get("runtime_config")
+    if not isinstance(config, dict) or not isinstance(config.get("resources"), dict):
+        return False
+    missing = [key for key in ("os", "gpu", "tpu", "cpu") if key not in config["resources"]]
+    if not missing:
+        return False
+    config["resources"][rng.choice(missing)] = None
+    return True
+
+
+def mutations() -> list[tuple[str, bool, Any]]:
+    """(field, changes the signature, change(rng, row) -> applied?)."""
+    from tests.differential.tasksets import _neutral, _real
+
+    return [
+        _real("args", _pinned(lambda rng, r: r.__setitem__("args", {**(r.get("args") or {}), "mutated": rng.randrange(10**6)}) or True)),
+        _real("env", _pinned(lambda rng, r: r.__setitem__("env", r["env"] + "-2") or True)),
+        _real("id", _pinned(lambda rng, r: r.__setitem__("id", r["id"] + "2") or True)),
+        _real("columns", _pinned(lambda rng, r: r.__setitem__("columns", {**(r.get("columns") or {}), "mutated": "v"}) or True)),
+        _real("validation", _pinned(lambda rng, r: r.__setitem__("validation", [*(r.get("validation") or []), {"name": "m"}]) or True)),
+        _real("agent_config", _pinned(lambda rng, r: r.get("agent_config") is None and (r.__setitem__("agent_config", {}) or True))),
+        _real(
+            "runtime_config",
+            _pinned(lambda rng, r: r.__setitem__("runtime_config", {**(r.get("runtime_config") or {}), "limits": {"run_timeout_s": rng.randrange(1, 10**6)}}) or True),
+        ),
+        _real("verifier", _pinned(lambda rng, r: r.__setitem__("verifier", {"env": r["env"], "id": "v2", "args": {}}) or True)),
+        _neutral("slug", _pinned(lambda rng, r: True)),
+        _neutral("runtime_config", _pinned(_respell_numbers)),
+        _neutral("runtime_config", _pinned(_null_inside_resources)),
+        _neutral("ignored", _pinned(lambda rng, r: r.__setitem__("metadata", {"x": 1}) or True)),
+    ]
+
+
+def _task_source(row: dict[str, Any]) -> str:
+    return f"Task(**{row!r})"
+
+
+def generation() -> Any:
+    from tests.differential.tasksets import Generation
+
+    return Generation(make_row, REFUSALS, mutations, _slug_of, _task_source, "from hud.eval import Task")

@@ -52,7 +52,8 @@ def rows(seed: int, count: int) -> list[dict[str, Any]]:
 
 _NUMBERISH = [1, 2, 0, -1, 0.5, 2.0, 2.5, True, False, "2", " 3 ", "2.0", "2.5", "1e3", "1_000", "0x10", "", "inf", "nan", "-1", None, [], {}, 10**30, 1e300]
 _TEXTISH = ["linux", "x", "", " ", 5, None, True, ["a"], {"a": 1}, "ü", "line\nbreak"]
-_BOOLISH = [True, False, "yes", "no", "on", "off", "t", "1", 0, 1, 1.0, 2, "maybe", None, ""]
+_BOOL_GOOD = [True, False, "yes", "no", "on", "off", "t", "1", 0, 1, 1.0, "OFF"]
+_BOOL_BAD = [2, "maybe", "", " yes", 0.5]
 
 
 def _maybe(rng: random.Random, p: float = 0.5) -> bool:
@@ -142,7 +143,7 @@ def _service(rng: random.Random, p_bad: float) -> Any:
         if _maybe(rng):
             check["test"] = _pick(rng, [["CMD", "true"], ["NONE"]], [[], "CMD true", [1]], p_bad)
         if _maybe(rng, 0.3):
-            check["disable"] = _pick(rng, _BOOLISH[:12], _BOOLISH[12:], p_bad)
+            check["disable"] = _pick(rng, [*_BOOL_GOOD, None], _BOOL_BAD, p_bad)
         if _maybe(rng, 0.3):
             check["interval"] = _pick(rng, ["5s", None], [5], p_bad)
         if _maybe(rng, 0.3):
@@ -191,7 +192,7 @@ def _compose(rng: random.Random, p_bad: float) -> Any:
     if _maybe(rng, 0.3):
         compose["root"] = _pick(rng, [{"compose_path": "compose.yaml"}, None], ["/srv", {"compose_path": 5}, {"path": "x"}, {}], p_bad)
     if _maybe(rng, 0.3):
-        compose["service_access"] = _pick(rng, _BOOLISH[:12] + [None], _BOOLISH[12:14], p_bad)
+        compose["service_access"] = _pick(rng, [*_BOOL_GOOD, None], _BOOL_BAD, p_bad)
     if rng.random() < p_bad / 4:
         compose["extra"] = 1
     return compose

@@ -9,9 +9,8 @@ set, numbers out of range), and the dump `Task.model_dump(mode="json", exclude_n
 it: the fields written, explicit nulls kept at the top level and in `compose`, none inside
 `resources` and `limits`, a Compose document in full with its defaults.
 
-One thing is left out on purpose: a Compose `document` given as a file name, which the SDK reads
-from disk when it signs the task. A plan must not depend on files outside the task rows, so it is
-refused here with a fix (write the document inline).
+A Compose `document` given as a file name is read by the dialect (v6_compose) before this reader
+sees the row; here it is refused, with the reason that reading gave.
 """
 
 from __future__ import annotations
@@ -419,9 +418,23 @@ def _service(r: _Reader, value: Any, path: str) -> Any:
 _CONFIG = ("name", "services", "networks")
 
 
+class UnreadComposeFile(str):
+    """A Compose file name that could not be read into its document, and why (v6_compose)."""
+
+    message: str
+    fix: str
+
+    def __new__(cls, name: str, message: str, fix: str) -> UnreadComposeFile:
+        self = super().__new__(cls, name)
+        self.message, self.fix = message, fix
+        return self
+
+
 def _document(r: _Reader, value: Any, path: str) -> Any:
-    if isinstance(value, str):
-        return r.bad(path, f"names a file ({_shown(value)}); hud-sync-hook reads only a Compose document written in the task", "write the Compose document inline, as an object with services")
+    if isinstance(value, UnreadComposeFile):
+        return r.bad(path, value.message, value.fix)
+    if isinstance(value, str):  # only a task file's own rows are read with their Compose files
+        return r.bad(path, f"names a file ({_shown(value)}), which is read only for rows of a task file", "write the Compose document inline, as an object with services")
     data = r.fields(value, path, _CONFIG, forbid=False, what="a Compose document with services")
     if data is _BAD:
         return _BAD
@@ -460,6 +473,8 @@ def _compose(r: _Reader, value: Any, path: str) -> Any:
         where = f"{path}.root"
         if root is None:
             out["root"] = None
+        elif isinstance(root, str) and isinstance(data.get("document"), UnreadComposeFile):
+            out["root"] = _BAD  # a folder that goes with a file; the file's problem is reported
         elif isinstance(root, str):
             out["root"] = r.bad(where, "is a folder, which only goes with a document given as a file", f"remove root, or write it as {{\"compose_path\": \"compose.yaml\"}}")
         else:

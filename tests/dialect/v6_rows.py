@@ -252,6 +252,8 @@ def make_row(rng: random.Random, name: str) -> dict[str, Any]:
         row["columns"] = rng.choice([None, {}, {"difficulty": "easy"}, {"n": None}, {"tags": ["a", "b"]}, {"score": json_value(rng)}])
     if rng.random() < 0.4:
         row["runtime_config"] = runtime_config(rng)
+    if rng.random() < 0.05:  # a Compose file next to the rows (COMPOSE_FILES)
+        row["runtime_config"] = {"compose": {"document": rng.choice(["compose.yaml", "./compose.yaml"]), **rng.choice([{}, {"root": "."}, {"service_access": True}])}}
     if rng.random() < 0.15:
         verifier: dict[str, Any] = {"env": rng.choice(ENVS), "id": "v", "args": rng.choice([{}, {"a": 1}, {"a": json_value(rng)}])}
         if rng.random() < 0.3:
@@ -362,7 +364,14 @@ def _task_source(row: dict[str, Any]) -> str:
     return f"Task(**{row!r})"
 
 
+# Written next to every v6 task file: the Compose file some rows name, with the project's .env.
+COMPOSE_FILES = {
+    "compose.yaml": "x-base: &base\n  image: app:${TAG}\nservices:\n  main:\n    <<: *base\n    command: run '$$HOME' ${MODE:-fast}\n    ports: ['8080:80']\n",
+    ".env": "TAG=1.2\nexport MODE=\"slow mode\"\n",
+}
+
+
 def generation() -> Any:
     from tests.differential.tasksets import Generation
 
-    return Generation(make_row, REFUSALS, mutations, _slug_of, _task_source, "from hud.eval import Task")
+    return Generation(make_row, REFUSALS, mutations, _slug_of, _task_source, "from hud.eval import Task", COMPOSE_FILES)

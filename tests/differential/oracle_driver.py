@@ -8,9 +8,10 @@ one JSON request per stdin line with one JSON answer on its stdout. Everything t
 to stderr.
 
 Requests:
-- {"op": "rows", "rows": [...]}: each row read as `hud sync tasks` reads a JSON row (the loader's
-  `Task(**row)` and the command's own spec builder), answering per row either
-  {"signature", "record"} (what it would sign and upload) or {"refused": reason}.
+- {"op": "rows", "rows": [...], "cwd"?}: each row read as `hud sync tasks` reads a JSON row (v5:
+  the loader's `Task(**row)` and the command's own spec builder; v6: the JSON loader, in `cwd`),
+  answering per row either {"signature", "record"} (what it would sign and upload; v6 also "slug")
+  or {"refused": reason}.
 - {"op": "sync", "cwd", "taskset", "source", "dry_run"}: the command itself, called as the CLI calls
   it (with --yes), in `cwd`; answers {"exit", "create", "update", "unchanged", "uploaded"}.
 """
@@ -176,6 +177,8 @@ def serve(channel: Any, read_rows: Any, run_sync: Any) -> None:
         request = json.loads(line)
         try:
             if request["op"] == "rows":
+                if request.get("cwd"):  # where the rows' file would be
+                    os.chdir(request["cwd"])
                 answer: Any = {"rows": read_rows(request["rows"])}
             elif request["op"] == "sync":
                 answer = run_sync(request)

@@ -259,6 +259,7 @@ class Generation(NamedTuple):
     slug: Callable[[dict[str, Any]], str]
     task_source: Callable[[dict[str, Any]], str]
     imports: str
+    files: dict[str, str] = {}  # written next to every task file (files the rows name)
 
 
 def _v5_task(row: dict[str, Any]) -> str:
@@ -306,6 +307,8 @@ def write(rows: list[dict[str, Any]], folder: Path, kind: str, generation: Gener
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("tasks.*"):
         old.unlink()
+    for name, text in generation.files.items():
+        (folder / name).write_text(text, encoding="utf-8")
     if kind == "jsonl":
         path = folder / "tasks.jsonl"
         path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")

@@ -125,7 +125,7 @@ def _check_set(
     expect("official upload", (up["exit"], up["uploaded"], up.get("error")), (0, slugs, None))
     expect("(a) our plan after the official upload", our_plan(source, f"official-{seed}", url, python, env, sdk), {"create": [], "update": [], "unchanged": slugs})
     if kind == "jsonl":
-        yaml_source = write(rows, root / f"set-{seed}-yaml", "yaml")
+        yaml_source = write(rows, root / f"set-{seed}-yaml", "yaml", generation)
         expect("(a) our plan of the YAML copy", our_plan(yaml_source, f"official-{seed}", url, python, None, sdk), {"create": [], "update": [], "unchanged": slugs})
 
     # (b) ours uploads; the official dry run then has nothing to do.

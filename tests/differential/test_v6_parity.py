@@ -23,9 +23,10 @@ from typing import Any, Iterator
 
 import pytest
 
+from hud_sync_hook.dialect.v6_compose import inline_compose_files
 from hud_sync_hook.dialect.v6_model import task_from_mapping, validate_task
 from hud_sync_hook.model import Location
-from tests.dialect.v6_rows import generation, runtime_config
+from tests.dialect.v6_rows import COMPOSE_FILES, generation, runtime_config
 from tests.differential.conftest import SEED, SETS, Oracle
 from tests.differential.tasksets import make_set
 from tests.differential.test_v5_parity import _check_set
@@ -64,12 +65,14 @@ def _rows_to_compare() -> list[Any]:
     return rows
 
 
-def test_every_row_is_refused_or_signed_and_uploaded_as_the_sdk_does(oracle: Oracle):
+def test_every_row_is_refused_or_signed_and_uploaded_as_the_sdk_does(oracle: Oracle, tmp_path: Path):
     rows = _rows_to_compare()
-    answers = oracle.ask({"op": "rows", "rows": rows})["rows"]
+    for name, text in COMPOSE_FILES.items():  # the files rows may name, next to the rows' file
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    answers = oracle.ask({"op": "rows", "rows": rows, "cwd": str(tmp_path)})["rows"]
     disagreements, refused = [], 0
     for index, (row, theirs) in enumerate(zip(rows, answers)):
-        task = task_from_mapping(row, Location("tasks.jsonl", index + 1))
+        task = task_from_mapping(inline_compose_files(row, tmp_path, tmp_path), Location("tasks.jsonl", index + 1))
         problems = validate_task(task)
         refused += "refused" in theirs
         if "refused" in theirs:

@@ -6,8 +6,9 @@ Both talk to one real `hud-sync-hook serve`. For each seeded set, written as JSO
 tasks.py of SDK `Task` objects (the official v6 client reads no YAML, so ours reads the same rows as
 YAML and must plan them as it plans the JSONL): refused rows are refused by both, at their lines,
 with nothing uploaded; (a) the official client uploads and ours finds every task unchanged; (b) ours
-uploads and the official dry run has nothing to do; (c) one mutated field is flagged by both, or by
-neither when the SDK's model reads it the same. Every row is also compared one by one: accepted or
+uploads and the official dry run has nothing to do, and `serve` holds the same tasks from both
+uploads; (c) one mutated field is flagged by both, or by neither when the SDK's model reads it the
+same. Every row is also compared one by one: accepted or
 refused, and the slug, signature and upload item each tool makes of it, over the sets' rows and
 extra rows of random valid and invalid `runtime_config`s.
 
@@ -20,7 +21,9 @@ import json
 import random
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import quote
 
+import httpx
 import pytest
 
 from hud_sync_hook.dialect.v6_compose import inline_compose_files
@@ -31,6 +34,7 @@ from tests.differential.conftest import SEED, SETS, Oracle
 from tests.differential.tasksets import make_set
 from tests.differential.test_v5_parity import _check_set
 from tests.helpers.oracle_v6 import needs_oracle, oracle_dir
+from tests.helpers.secrets import HUD_API_KEY
 from tests.helpers.serve import ServeProcess, start_serve
 
 pytestmark = needs_oracle
@@ -95,11 +99,26 @@ def test_every_row_is_refused_or_signed_and_uploaded_as_the_sdk_does(oracle: Ora
     assert not disagreements, f"{len(disagreements)} of {len(rows)} rows differ:\n" + "\n".join(disagreements[:20])
 
 
+def _exported(url: str, name: str) -> list[Any]:
+    """The tasks of a taskset as `serve` exports them, sorted by slug, each with sorted keys."""
+    headers = {"Authorization": f"Bearer {HUD_API_KEY}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+        found = client.get(f"/v2/tasksets/by-name/{quote(name, safe='')}").raise_for_status().json()
+        tasks = client.get(f"/v2/tasksets/{found['taskset_id']}/export").raise_for_status().json()["tasks"]
+    return sorted((json.dumps(task, sort_keys=True) for task in tasks))
+
+
 def test_both_tools_agree_on_seeded_v6_task_sets(oracle: Oracle, server: ServeProcess, tmp_path: Path):
     disagreements: list[str] = []
     tasks = 0
     for seed in range(SEED, SEED + SETS):
-        tasks += len(make_set(seed, generation=V6)["rows"])
-        disagreements += _check_set(seed, oracle, server.url, tmp_path, V6, oracle_dir() / "bin" / "python", SDK)
+        size = len(make_set(seed, generation=V6)["rows"])
+        tasks += size
+        found = _check_set(seed, oracle, server.url, tmp_path, V6, oracle_dir() / "bin" / "python", SDK)
+        if not found:  # both uploaded the set: the platform holds the same tasks from each
+            theirs, ours = _exported(server.url, f"official-{seed}"), _exported(server.url, f"ours-{seed}")
+            if theirs != ours or len(theirs) != size:
+                found.append(f"set {seed}: uploaded tasks differ\n  official: {theirs}\n  ours:     {ours}")
+        disagreements += found
     print(f"v6 differential: {SETS} sets (seeds {SEED}..{SEED + SETS - 1}), {tasks} tasks, {len(disagreements)} disagreements")
     assert not disagreements, "\n".join(disagreements[:30])

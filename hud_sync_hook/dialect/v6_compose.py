@@ -9,13 +9,15 @@ as a path too, must hold the file and is uploaded as `{"compose_path": ...}`.
 
 Here that reading is done once, before validation: the row gets the document inline, as the SDK
 uploads it, and the pure reader (v6_runtime) validates and dumps it like any inline document.
-Unlike the SDK, a file outside the repository is never read (its content would be uploaded).
+Unlike the SDK, a file outside the repository is never read, neither the Compose file nor its
+`.env` (through a link): their content would be uploaded.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any, Mapping
@@ -62,11 +64,20 @@ def _inline(compose: dict[str, Any], folder: Path, repo_root: Path) -> None:
         compose["root"] = {"compose_path": compose_path}
     elif project_root is not None:
         raise RuntimeProblem(f"{where}.root", "must be a folder when the document is a file name", "write root as a path such as \".\", or leave it out")
-    try:
-        document.relative_to(repo_root.resolve())
-    except ValueError:
-        raise RuntimeProblem(f"{where}.document", "names a file outside the repository", "keep the Compose file in the repository") from None
+    if not _inside(document, repo_root):
+        raise RuntimeProblem(f"{where}.document", "names a file outside the repository", "keep the Compose file in the repository")
+    dotenv = document.parent / ".env"
+    if os.path.lexists(dotenv) and not _inside(dotenv.resolve(), repo_root):
+        raise RuntimeProblem(f"{where}.document", f"takes its variables from {dotenv.name}, which leads outside the repository", "keep the .env in the repository, not a link out of it")
     compose["document"] = read_compose_file(document, f"{where}.document")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
 
 
 def read_compose_file(path: Path, where: str) -> Any:

@@ -130,6 +130,21 @@ def test_a_compose_file_that_cannot_be_used_is_one_problem_at_the_row(tmp_path: 
     assert str(problem.location) == "rows.jsonl:7" and message in problem.message, problem
 
 
+@pytest.mark.parametrize("link", ["compose.yaml", ".env"])
+def test_a_link_out_of_the_repository_is_never_read(tmp_path: Path, link: str):
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    outside = tmp_path / "outside"
+    outside.write_text("SECRET=do-not-upload\n" if link == ".env" else "services: {main: {image: do-not-upload}}\n")
+    if link == ".env":
+        (folder / "compose.yaml").write_text('services: {main: {image: "${SECRET}"}}\n')
+    (folder / link).symlink_to(outside)
+    row = {"env": "e", "id": "t", "slug": "s", "runtime_config": {"compose": {"document": "compose.yaml"}}}
+    task = task_from_mapping(inline_compose_files(row, folder, folder), Location("rows.jsonl", 2))
+    (problem,) = validate_task(task)
+    assert "outside the repository" in problem.message and "do-not-upload" not in str(task.row)
+
+
 def test_the_cli_reads_a_compose_file_next_to_the_rows_and_never_one_outside(tmp_path: Path):
     project = tmp_path / "repo"
     make_repo(project, {"tasks/compose.yaml": "services:\n  main:\n    image: app:${TAG}\n", "tasks/.env": "TAG=7\n"})

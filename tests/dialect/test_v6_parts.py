@@ -68,6 +68,40 @@ def test_python_is_listed_not_imported_when_it_may_not_run(tmp_path: Path):
     assert discover(tmp_path / "empty", base=tmp_path).untrusted_python == []
 
 
+TASKS_PY = """
+class Task:
+    \"\"\"Shaped like hud.eval.Task of hud 0.6 (or like a v5 task), without the SDK.\"\"\"
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+count = Task(env="letters", id="count", args={"n": 1}, slug="count-1")
+old = Task(scenario="letters:count", args={}, env=None, slug="old")
+"""
+
+
+def test_python_task_files_are_imported_in_a_child_and_a_v5_task_among_them_is_a_problem(tmp_path: Path):
+    make_repo(tmp_path, {"tasks.py": TASKS_PY, "broken.py": 'raise RuntimeError("boom")\n'})
+    found = discover(tmp_path, base=tmp_path)
+    assert [(t.slug, t.location, t.compacted) for t in found.tasks] == [("count-1", Location("tasks.py", 9), True)]
+    assert [str(p) for p in found.problems] == [
+        "tasks.py:10: task 'old' is a v5 task (hud-python, with a scenario) in a v6 project"
+        " (make it with @env.template(...) of the hud 0.6 SDK, or pass --sdk v5)"
+    ]
+    assert [(s.path, s.error) for s in found.skipped] == [("broken.py", "RuntimeError: boom (line 1)")]
+    assert found.files == ["broken.py", "tasks.py"]
+    one = discover(tmp_path / "tasks.py", base=tmp_path)
+    assert [t.slug for t in one.tasks] == ["count-1"] and one.files == ["tasks.py"] and one.skipped == []
+
+
+def test_a_source_that_is_neither_a_file_nor_a_folder_is_one_clear_error(tmp_path: Path):
+    os.mkfifo(tmp_path / "tasks.jsonl")
+    with pytest.raises(HudSyncError) as err:
+        discover(tmp_path / "tasks.jsonl", base=tmp_path)
+    assert str(err.value) == f"{tmp_path / 'tasks.jsonl'}: source is neither a file nor a folder"
+
+
 @pytest.mark.parametrize("name", ["tasks.jsonl", "tasks.json", "tasks.yaml", "tasks.yml"])
 def test_a_data_file_is_read_by_the_v6_rules_and_valid_tasks_are_kept_compact(tmp_path: Path, name):
     bad = {"env": "letters", "id": 5}

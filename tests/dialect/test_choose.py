@@ -211,6 +211,14 @@ def test_a_mix_names_at_most_five_files_of_each_generation(tmp_path: Path):
         "this project mixes two HUD SDK generations: v5 in v5_0.py, v5_1.py, v5_2.py, v5_3.py, v5_4.py; v6 in tasks.yaml."
         " Keep one generation per project (move the other's tasks to their own folder), or pass --sdk v5|v6"
     )
+    write_files(tmp_path, {f"v6_{i}.py": V6_PY for i in range(5)})
+    with pytest.raises(HudSyncError) as err:
+        choose("auto", tmp_path, base=tmp_path)
+    assert str(err.value) == (
+        "this project mixes two HUD SDK generations: v5 in v5_0.py, v5_1.py, v5_2.py, v5_3.py, v5_4.py;"
+        " v6 in v6_0.py, v6_1.py, v6_2.py, v6_3.py, v6_4.py."
+        " Keep one generation per project (move the other's tasks to their own folder), or pass --sdk v5|v6"
+    )
 
 
 def _installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *distributions: tuple[str, str]) -> None:

@@ -207,6 +207,7 @@ def test_the_dump_follows_the_models_field_order_and_leaves_out_nulls():
         ({"image": None, "compose": {"document": {"services": {}}}}, None),
         ({"resources": {"cpu": 2, "memory_mb": None}, "limits": {}}, '{"limits":{},"resources":{"cpu":2.0}}'),
         ({"resources": {"cpu": 1.5}}, '{"resources":{"cpu":1.5}}'),
+        ({"limits": {"run_timeout_s": 60, "startup_timeout_s": None}}, '{"limits":{"run_timeout_s":60}}'),
     ],
 )
 def test_a_valid_runtime_config_keeps_what_was_written_and_makes_cpu_a_float(config, dumped):
@@ -359,3 +360,13 @@ def test_v6_tasks_are_plain_values():
     assert V6Task.__hash__ is None
     with pytest.raises(TypeError):
         {task_from_mapping(BASE, AT)}
+
+
+@pytest.mark.parametrize("junk", ["big", [1], 5, {"resources": 5}, {"resources": {"cpu": [1]}}, {"resources": {"cpu": "2"}}])
+def test_a_remote_runtime_config_of_the_wrong_type_is_signed_as_it_came(junk):
+    """The platform's answer is untrusted: a runtime_config of the wrong shape neither breaks the
+    plan nor passes for the task without it, so the task shows as changed."""
+    record = {"name": "s", "env": "e", "scenario": "t"}
+    signature = remote_signature({**record, "runtime_config": junk})
+    assert signature == '{"args":{},"env":"e","id":"t","runtime_config":' + json.dumps(junk, separators=(",", ":")) + "}"
+    assert remote_entry({**record, "runtime_config": junk}) != remote_entry(record)

@@ -114,6 +114,22 @@ def test_a_data_file_is_read_by_the_v6_rules_and_valid_tasks_are_kept_compact(tm
     assert not wrong.compacted and [p.message for p in V6.validate([wrong])] == ["task id must be a string, found a number"]
 
 
+def test_a_line_of_a_data_file_that_is_not_json_is_a_problem_at_its_line_and_the_rest_is_read(tmp_path: Path):
+    make_repo(tmp_path, {"tasks.jsonl": jsonl(ROW) + "{oops\n"})
+    found = discover(tmp_path / "tasks.jsonl", base=tmp_path)
+    assert [t.slug for t in found.tasks] == ["count-r"]
+    assert [str(p) for p in found.problems] == [
+        "tasks.jsonl:2:2: invalid JSON: Expecting property name enclosed in double quotes (fix the syntax at that position)"
+    ]
+
+
+def test_paths_are_shown_from_the_working_folder_unless_a_base_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    make_repo(tmp_path / "repo", {"data/tasks.jsonl": jsonl(ROW)})
+    monkeypatch.chdir(tmp_path / "repo")
+    assert discover("data/tasks.jsonl").files == ["data/tasks.jsonl"]
+    assert discover(str(tmp_path / "repo" / "data" / "tasks.jsonl"), base=str(tmp_path / "repo" / "data")).files == ["tasks.jsonl"]
+
+
 def test_a_link_out_of_the_repository_is_neither_read_nor_imported(tmp_path: Path):
     outside = tmp_path / "outside"
     write_files(outside, {"tasks.jsonl": jsonl(ROW), "t.py": ""})

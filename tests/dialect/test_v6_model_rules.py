@@ -232,6 +232,8 @@ def test_a_valid_runtime_config_keeps_what_was_written_and_makes_cpu_a_float(con
 def test_a_runtime_config_of_the_wrong_shape_is_one_problem(config, start):
     (problem,) = lines({**BASE, "runtime_config": config})
     assert problem.startswith(f"tasks.jsonl:3: task 's': {start}")
+    if not isinstance(config, dict):
+        assert "(write runtime_config as an object" in problem
 
 
 def test_runtime_config_names_its_unknown_keys_and_refuses_image_and_compose_together():
@@ -362,7 +364,7 @@ def test_v6_tasks_are_plain_values():
         {task_from_mapping(BASE, AT)}
 
 
-@pytest.mark.parametrize("junk", ["big", [1], 5, {"resources": 5}, {"resources": {"cpu": [1]}}, {"resources": {"cpu": "2"}}])
+@pytest.mark.parametrize("junk", ["big", [1], 5, {"resources": 5}, {"resources": {"cpu": [1]}}, {"resources": {"cpu": "two"}}])
 def test_a_remote_runtime_config_of_the_wrong_type_is_signed_as_it_came(junk):
     """The platform's answer is untrusted: a runtime_config of the wrong shape neither breaks the
     plan nor passes for the task without it, so the task shows as changed."""

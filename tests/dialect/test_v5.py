@@ -32,7 +32,7 @@ def test_link_env_stores_the_registry_in_the_camel_case_config_and_keeps_the_res
     make_repo(tmp_path, {".hud/config.json": json.dumps({"tasksetId": "t-1", "allowImportErrors": ["x.py"]})})
     config = V5.adapt_config(load_project_config(tmp_path))
     assert V5.config_ids(config.data) == ("t-1", None)
-    V5.link_env(config, None, {"id": "r-1", "name": "letters", "other": 1})
+    V5.link_env(config, None, {"id": "r-1", "name": "letters", "registryName": "letters", "other": 1})
     stored = json.loads((tmp_path / ".hud" / "config.json").read_text())
     assert stored == {"tasksetId": "t-1", "allowImportErrors": ["x.py"], "registryId": "r-1", "registryName": "letters"}
     assert V5.config_ids(load_project_config(tmp_path).data) == ("t-1", "r-1")

@@ -18,6 +18,7 @@ import pytest
 from hud_sync_hook.config import load_project_config
 from hud_sync_hook.dialect import get
 from hud_sync_hook.dialect.v6 import (
+    V6ProjectConfig,
     _child_task,
     as_v6_config,
     check_scope,
@@ -322,6 +323,16 @@ def test_a_config_that_cannot_be_written_is_one_clear_error(tmp_path: Path, monk
         write_config(config, {"taskset_id": TASKSET})
     assert str(err.value).startswith("p/.hud/config.json: cannot be written (") and str(err.value).endswith("); check the folder's permissions")
     assert not config.exists
+
+
+def test_a_write_that_fails_at_the_last_step_leaves_no_temporary_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    write_files(tmp_path, {".hud/config.json/in-the-way": ""})  # a folder where the file should be
+    config = V6ProjectConfig(path=tmp_path / ".hud" / "config.json")
+    with pytest.raises(ConfigError) as err:
+        write_config(config, {"taskset_id": TASKSET})
+    assert str(err.value).startswith(".hud/config.json: cannot be written (")
+    assert sorted(os.listdir(tmp_path / ".hud")) == ["config.json"]
 
 
 def test_the_taskset_id_is_remembered_only_when_none_is_stored_and_no_project_was_given(tmp_path: Path):

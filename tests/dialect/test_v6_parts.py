@@ -448,3 +448,43 @@ def test_export_to_an_unknown_format_is_one_clear_error(tmp_path: Path, name, sh
         write_export(RECORDS, tmp_path / name)
     assert str(err.value) == f"{tmp_path / name}: unsupported export format {shown}; use .json, .jsonl or .csv"
     assert not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize("capabilities, writable", [(None, False), ({}, False), (["create"], False), ({"create": 1}, True)])
+def test_a_project_answer_without_the_create_right_is_not_writable(tmp_path: Path, capabilities, writable):
+    """The platform's answer is untrusted: only a `capabilities` object granting `create` makes the
+    project writable (a platform that leaves the field out grants nothing)."""
+    import http.server
+    import threading
+
+    from hud_sync_hook.dialect.v6 import choose_project
+
+    project = {"id": PROJECT, "name": "legacy", **({} if capabilities is None else {"capabilities": capabilities})}
+    body = json.dumps({"items": [project]}).encode()
+
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        platform = V6.open_platform(f"http://127.0.0.1:{server.server_port}", HUD_API_KEY, timeout=10.0)
+        try:
+            platform.project_ref = "Legacy"
+            choose_project(platform, config_at(tmp_path))
+            assert (platform.project_id, platform.project_writable) == (PROJECT, writable)
+        finally:
+            platform.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -193,9 +193,14 @@ def short_scenario(scenario: str) -> str:
     return scenario.rsplit(":", 1)[-1] if ":" in scenario else scenario
 
 
+# `json.dumps` with these options, made once: `dumps` builds a new encoder on every call, which is
+# most of the cost of encoding the small values a diff compares (a dozen or more per update).
+_CANONICAL = json.JSONEncoder(sort_keys=True, default=str, separators=(",", ":"))
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no spaces, non-JSON values rendered with `str`: the contract's form."""
-    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+    return _CANONICAL.encode(value)
 
 
 def signature(

@@ -56,6 +56,8 @@ class Plan:
     key_source: str | None = None  # where the API key came from, never the key
     #: the HUD SDK generation the tasks were read as: `v5` or `v6`
     sdk: str = "v5"
+    #: why that generation: what in the project named it, or the fallback taken
+    sdk_reason: str = ""
     # The remote side of each update that changes something, compact; see `changes`.
     remote_tasks: dict[str, RemoteTask] = field(default_factory=dict)
     # How the SDK generation compares a task (the dialect's `diff` rules).

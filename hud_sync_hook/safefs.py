@@ -19,7 +19,7 @@ import secrets
 import stat
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, Any, Iterable
 
 from hud_sync_hook.errors import HudSyncError
 
@@ -149,8 +149,20 @@ def ensure_folder(path: Path | str, root: Path | None = None) -> Path:
     return resolve(path, root, what="write into")
 
 
-def write_bytes(path: Path | str, data: bytes, root: Path | None = None, *, create_folder: bool = False) -> None:
-    """Write atomically: a temporary file beside the target, flushed to disk, renamed over it."""
+def _write_all(handle: Any, data: bytes | Iterable[bytes]) -> None:
+    """`data` whole, or chunk by chunk as an iterable makes them (a large plan is never one string)."""
+    if isinstance(data, (bytes, bytearray)):
+        handle.write(data)
+        return
+    for chunk in data:
+        handle.write(chunk)
+
+
+def write_bytes(
+    path: Path | str, data: bytes | Iterable[bytes], root: Path | None = None, *, create_folder: bool = False
+) -> None:
+    """Write atomically: a temporary file beside the target, flushed to disk, renamed over it; `data`
+    may come in chunks, and nothing is left behind if making them fails."""
     path = Path(path)
     if create_folder:
         ensure_folder(path.parent, root)
@@ -158,7 +170,7 @@ def write_bytes(path: Path | str, data: bytes, root: Path | None = None, *, crea
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent))
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            _write_all(handle, data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
@@ -218,7 +230,7 @@ def _open_dir(parent_fd: int, name: str, shown: str, *, create: bool, owner: tup
 def write_below(
     root: Path | str,
     relative: str | PurePosixPath,
-    data: bytes,
+    data: bytes | Iterable[bytes],
     *,
     owner: tuple[int, int] | None = None,
     mode: int = 0o644,
@@ -257,7 +269,7 @@ def write_below(
         out = os.open(temp, _NEW_FILE_FLAGS, mode, dir_fd=fd)
         try:
             with os.fdopen(out, "wb") as handle:
-                handle.write(data)
+                _write_all(handle, data)
                 handle.flush()
                 if owner is not None:
                     os.fchown(handle.fileno(), *owner)

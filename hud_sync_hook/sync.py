@@ -211,6 +211,7 @@ def plan_against(
             rules=dialect.diff,
         )
     plan.sdk = dialect.name
+    plan.sdk_reason = local.sdk.reason if local.sdk else ""
     if stored and stored != taskset_id:
         if taskset_id is None and platform.fetch_tasks(stored, keep=_nothing) == (None, []):
             # Not a switch: the stored id belongs to another platform (or another local store).

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Iterable
 
 from hud_sync_hook import output
 from hud_sync_hook.errors import HudSyncError
@@ -138,9 +139,10 @@ def resolve_target(args: argparse.Namespace) -> None:
     args.source = source if source is not None else "."
 
 
-def check_taskset_name(name: str, command: str, *, flagged: bool = False) -> None:
-    """Refuse a taskset argument that is surely a path: `.`, `..`, a trailing `/`, or (as an argument) a `/`."""
-    hint = (
+def check_taskset_name(name: str, command: str, *, flagged: bool = False, hint: str | None = None) -> None:
+    """Refuse a taskset argument that is surely a path: `.`, `..`, a trailing `/`, or (as an argument) a `/`.
+    `hint` replaces the advice about the order of the arguments."""
+    hint = hint or (
         f"the arguments are [TASKSET] [SOURCE], as for `hud sync tasks` (e.g. `{command} my-taskset tasks/`); "
         "or use --taskset NAME and --source PATH"
     )
@@ -266,11 +268,15 @@ def _is_loopback_url(url: str) -> bool:
     return bool(host) and is_loopback_host(host)
 
 
-def write_out(path: str, text: str) -> None:
+def write_out(path: str, text: str | Iterable[str]) -> None:
+    """Write the plan to `path`: whole, or chunk by chunk as it is made."""
     from hud_sync_hook import safefs
 
     try:
-        safefs.write_text(path, text)  # atomic, and never through a link
+        if isinstance(text, str):
+            safefs.write_text(path, text)  # atomic, and never through a link
+        else:
+            safefs.write_bytes(path, (chunk.encode("utf-8") for chunk in text))
     except OSError as err:
         raise HudSyncError(f"cannot write the plan: {err.strerror}; check the path", file=path) from None
 

@@ -320,6 +320,7 @@ class ActionRun:
             plan.skipped = list(local.skipped)
         if local is not None:
             plan.sdk = local.dialect.name
+            plan.sdk_reason = local.sdk.reason if local.sdk else ""
         if note:
             plan.notes.append(note)
         return plan
@@ -429,7 +430,8 @@ class ActionRun:
         return (info.st_uid, info.st_gid) if info.st_uid != 0 else None
 
     def _write_plan_json(self) -> None:
-        from hud_sync_hook.render.json_plan import render_json
+        from hud_sync_hook.render import chunked
+        from hud_sync_hook.render.json_plan import iter_json
         from hud_sync_hook.safefs import LinkInTheWay, write_below
 
         if self.plan is None or self.workspace is None:
@@ -439,7 +441,9 @@ class ActionRun:
         owner = self._owner()
         try:
             write_below(self.workspace, ".hud-sync-hook/.gitignore", b"*\n", owner=owner, if_missing=True)
-            write_below(self.workspace, relative, output.mask(render_json(self.plan)).encode("utf-8"), owner=owner)
+            # Written as it is encoded: a plan of 100,000 updates is never one string in memory.
+            chunks = (output.mask(chunk).encode("utf-8") for chunk in chunked(iter_json(self.plan)))
+            write_below(self.workspace, relative, chunks, owner=owner)
         except LinkInTheWay as err:
             self.report.error(f"{err.reason}; the JSON plan was not written ({err.fix})", title="Link in the way", file=err.file)
             self.report.fail()

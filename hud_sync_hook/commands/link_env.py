@@ -31,6 +31,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_api_arguments(parser)
 
 
+def registry_name(env: dict, typed: str | None) -> str:
+    """The `registryName` `hud sync env` stores: for an id typed in full, its first 8 characters and
+    `...`; else the environment's display name, else its name, else `unnamed` (only strings: the
+    platform's answer is untrusted)."""
+    if typed is not None and is_uuid(typed):
+        return typed[:8] + "..."
+    return next((name for name in (env.get("name_display"), env.get("name")) if isinstance(name, str) and name), "unnamed")
+
+
 def resolve_env(platform, wanted: str) -> dict:
     if is_uuid(wanted):
         env = platform.get_env(wanted)
@@ -57,8 +66,9 @@ def _ask(question: str) -> str | None:
         return None
 
 
-def pick_env(platform, linked: str | None) -> dict | None:
-    """The numbered picker of `hud sync env`; None when the user gives no answer."""
+def pick_env(platform, linked: str | None) -> tuple[dict, str | None] | None:
+    """The numbered picker of `hud sync env`: the environment and what was typed for it (None for a
+    number); None when the user gives no answer."""
     envs = [e for e in platform.search_envs("", limit=20) if isinstance(e.get("id"), str)][:PICKER_SIZE]
     if not envs:
         raise HudSyncError("no environments on the platform; deploy one first with `hud deploy`")
@@ -73,12 +83,20 @@ def pick_env(platform, linked: str | None) -> dict | None:
     if answer.isdigit():
         if not 1 <= int(answer) <= len(envs):
             raise HudSyncError(f"no environment number {answer}; pick 1 to {len(envs)}")
-        return envs[int(answer) - 1]
-    return resolve_env(platform, answer)
+        return envs[int(answer) - 1], None
+    return resolve_env(platform, answer), answer
 
 
 def show_scenarios(platform, name: str) -> None:
-    scenarios = platform.env_scenarios(name)
+    """The environment's registered scenarios; a platform that cannot list them leaves the link
+    made, with a note saying so."""
+    from hud_sync_hook.errors import PlatformError
+
+    try:
+        scenarios = platform.env_scenarios(name)
+    except PlatformError as err:
+        output.warning(f"the environment is linked, but its scenarios could not be listed: {err}")
+        return
     if not scenarios:
         output.warning(f"environment '{name}' registers no scenarios yet (deploy it first with `hud deploy`)")
         return
@@ -124,12 +142,13 @@ def run(args: argparse.Namespace) -> int:
     platform = open_platform_for(args, config.path.parent.parent, dialect)
     try:
         if args.env:
-            env = resolve_env(platform, args.env)
+            env, typed = resolve_env(platform, args.env), args.env
         elif output.is_interactive():
-            env = pick_env(platform, linked)
-            if env is None:
+            picked = pick_env(platform, linked)
+            if picked is None:
                 print("Aborted: nothing linked.")
                 return 0
+            env, typed = picked
         else:
             raise HudSyncError("pass an environment NAME or ID (the numbered list needs a terminal)")
         if linked and linked != env["id"]:
@@ -143,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
                     print("Aborted: the link is unchanged.")
                     return 1
         name = env.get("name")
-        dialect.link_env(config, platform, env)
+        dialect.link_env(config, platform, {**env, "registryName": registry_name(env, typed)})
         output.info(f"Linked environment '{name}' ({env['id']}) in {config.shown()}")
         if isinstance(name, str) and name:
             show_scenarios(platform, name)

@@ -114,25 +114,20 @@ def refuse_problems(plan, outcome: str = "fix them before apply") -> int | None:
 
 def show(plan, args: argparse.Namespace) -> None:
     from hud_sync_hook import inert
-    from hud_sync_hook.render import render, render_pieces
+    from hud_sync_hook.render import chunked, render, render_pieces
 
     if args.out:
-        text = render(plan, args.format)
-        write_out(args.out, text if args.format == "json" else inert.lines(text))
+        if args.format == "json":  # written as it is encoded, as below
+            write_out(args.out, chunked(render_pieces(plan, "json")))
+        else:
+            write_out(args.out, inert.lines(render(plan, args.format)))
     color = args.format == "text" and output.wants_color(sys.stdout)
-    # Written as it is made: a JSON plan of 100,000 updates is never one string in memory. A piece
-    # is never cut, so a secret inside one JSON string is masked as in the whole text.
-    pending: list[str] = []
-    size = 0
-    for piece in render_pieces(plan, args.format, color=color):
-        # No line of the text or Markdown can be taken for a workflow command (the text plan's
-        # lines are already inert, colours included; the JSON plan's strings are escaped).
-        pending.append(inert.lines(piece) if args.format == "markdown" else piece)
-        size += len(piece)
-        if size >= 1 << 16:
-            sys.stdout.write(output.mask("".join(pending)))
-            pending, size = [], 0
-    sys.stdout.write(output.mask("".join(pending)))
+    # Written as it is made: a JSON plan of 100,000 updates is never one string in memory. No line
+    # of the text or Markdown can be taken for a workflow command (the text plan's lines are already
+    # inert, colours included; the JSON plan's strings are escaped).
+    pieces = render_pieces(plan, args.format, color=color)
+    for chunk in chunked(inert.lines(piece) if args.format == "markdown" else piece for piece in pieces):
+        sys.stdout.write(output.mask(chunk))
     sys.stdout.flush()
 
 

@@ -415,6 +415,13 @@ def run(args: argparse.Namespace) -> int:
         # git's ref lines: read all of them before anything starts a process that could take them.
         text = sys.stdin.buffer.read().decode("utf-8", "replace")
         ref_lines = [ref for ref in githelp.parse_push_lines(text) if not ref.is_deletion]
+    if args.taskset is not None:
+        from hud_sync_hook.commands._common import check_taskset_name
+
+        check_taskset_name(
+            args.taskset, "hud-sync-hook pre-push", flagged=True,
+            hint="give the hook --taskset NAME (a taskset name or id) and the task folder or file as --source PATH",
+        )
     nothing = f"{PREFIX} nothing to check (the push deletes refs or sends no commits)"
     if ref_lines == []:
         print(nothing)

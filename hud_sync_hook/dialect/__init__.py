@@ -3,23 +3,23 @@
 v5 (`hud-python` 0.5.x) and v6 (`hud` 0.6.x) differ in where tasks are found, how a row reads, what
 is valid, the content signature, the upload record, the platform API and the config schema. Each
 generation is a `Dialect` value (`v5.py`, `v6.py`); the pipeline asks its dialect instead of
-branching. The choice is made once, before any task file is imported, by `choose`, which reads
-only text (standard library only, so the push hook's fast path can use it).
+branching. The choice is made once, before any task file is imported, by `choose`: `sniff` reads
+the project statically (syntax trees, row shapes, the config schema; no project code runs) and
+`decide`, a pure function, chooses from what it found.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from hud_sync_hook.errors import HudSyncError
 
 NAMES = ("v5", "v6")
 CHOICES = ("auto", *NAMES)
 LABELS = {"v5": "HUD SDK v5 (hud-python 0.5)", "v6": "HUD SDK v6 (hud 0.6)"}
+_PACKAGES = {"v5": "hud-python 0.5", "v6": "hud 0.6"}
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,8 @@ class Dialect:
     remember_taskset: Callable[[Any, Any, Any], bool]
     #: (remote task records, output path) -> None: `export` in this generation's row shape
     write_export: Callable[[list[dict[str, Any]], Path], None]
-    #: (config, platform, environment) -> None: store the linked environment (`link-env`)
+    #: (config, platform, environment) -> None: store the linked environment (`link-env`); the
+    #: environment's `registryName` is the name `hud sync env` records for it
     link_env: Callable[[Any, Any, dict[str, Any]], None]
 
 
@@ -79,125 +80,63 @@ class Choice:
     reason: str
 
 
-# What a Python task file of each generation says, read as text: v6 makes tasks with
-# `@env.template(...)`, v5 with `@env.scenario(...)` or `Task(scenario=...)`.
-_V6_PY = re.compile(rb"@\s*[\w.]+\.template\s*\(")
-_V5_PY = re.compile(rb"@\s*[\w.]+\.scenario\s*\(|\bscenario\s*=")
-_SNIFF_BYTES = 1 << 20
-_V5_CONFIG_KEYS = ("tasksetId", "registryId", "projectId", "tasksetName", "registryName")
-_V6_CONFIG_KEYS = ("version", "scope", "taskset_id", "registry_id", "project_id")
-
-
 def row_generation(row: Any) -> str | None:
     """`v6` for a row with `id` and a string `env`, `v5` for one with `scenario` or an `env`
     object, None when the row says neither."""
-    if not isinstance(row, dict):
-        return None
-    env = row.get("env")
-    if "scenario" in row or isinstance(env, dict):
-        return "v5"
-    if "id" in row and (isinstance(env, str) or env is None):
-        return "v6"
-    return None
+    from hud_sync_hook.dialect.sniff import row_generation as generation
 
-
-def _first_json_row(path: Path) -> Any:
-    """The first task row of a JSON or JSONL file, read from its beginning only."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
-    except OSError:
-        return None
-    text = head.decode("utf-8-sig", "ignore")
-    decoder = json.JSONDecoder()
-    if path.suffix == ".jsonl":
-        for line in text.splitlines():
-            if line.strip():
-                try:
-                    value = json.loads(line)
-                except (ValueError, RecursionError):  # reported by discovery, with its line
-                    return None
-                return value[0] if isinstance(value, list) and value else value
-        return None
-    start = len(text) - len(text.lstrip())
-    if text[start : start + 1] == "[":
-        start = len(text) - len(text[start + 1 :].lstrip())
-    try:
-        value, _ = decoder.raw_decode(text, start)
-    except (ValueError, RecursionError):  # reported by discovery, with its line
-        return None
-    return value
-
-
-def _first_yaml_row(path: Path) -> Any:
-    """The keys of the first YAML task, read as text: `- id:` / `  env: name` style lines."""
-    try:
-        text = path.read_bytes()[:_SNIFF_BYTES].decode("utf-8", "ignore")
-    except OSError:
-        return None
-    row: dict[str, Any] = {}
-    for line in text.splitlines():
-        match = re.match(r"^(?:- |  |\s*-\s+)?\s*([A-Za-z_]+)\s*:\s*(.*)$", line)
-        if match:
-            key, value = match.groups()
-            if key in row:
-                break
-            row[key] = {} if value.strip() in ("", "{}") and key == "env" else value
-    return row or None
-
-
-def file_generation(path: Path) -> str | None:
-    """What one task file says about its generation, read as text; None when it says nothing."""
-    suffix = path.suffix
-    if suffix == ".py":
-        try:
-            data = path.read_bytes()[:_SNIFF_BYTES]
-        except OSError:
-            return None
-        v6, v5 = bool(_V6_PY.search(data)), bool(_V5_PY.search(data))
-        if v6 != v5:
-            return "v6" if v6 else "v5"
-        return None
-    if suffix in (".json", ".jsonl"):
-        return row_generation(_first_json_row(path))
-    if suffix in (".yaml", ".yml"):
-        return row_generation(_first_yaml_row(path))
-    return None
-
-
-def config_generation(data: dict[str, Any]) -> str | None:
-    """`v6` for the scoped, versioned schema; None for the camelCase keys both generations read."""
-    if any(key in data for key in _V6_CONFIG_KEYS):
-        return "v6"
-    return None
+    return generation(row)
 
 
 def installed_generation() -> str | None:
     """The generation of the HUD SDK installed next to hud-sync-hook, from its metadata only."""
-    from importlib import metadata
+    from hud_sync_hook.dialect.sniff import installed_generation as installed
 
-    for distribution, generation in (("hud", "v6"), ("hud-python", None)):
-        try:
-            version = metadata.version(distribution)
-        except metadata.PackageNotFoundError:
-            continue
-        if generation is None:
-            generation = "v5" if version.startswith("0.5") else "v6"
-        return generation
-    return None
+    return installed()
 
 
-def candidate_files(source: Path) -> list[Path]:
-    """The files either generation could read from `source`: the file itself, or a folder's root
-    `.py` files, `task.py` one level down, and its `tasks.*` data files."""
-    if source.is_file():
-        return [source]
-    if not source.is_dir():
-        return []
-    found = sorted(p for p in source.glob("*.py") if p.is_file())
-    found += sorted(p for p in source.glob("*/task.py") if p.is_file() and not p.parent.name.startswith((".", "_")))
-    found += [source / name for name in ("tasks.json", "tasks.jsonl", "tasks.yaml", "tasks.yml") if (source / name).is_file()]
-    return found
+def file_generation(path: Path) -> str | None:
+    """What one task file says about its generation, read statically; None when it says nothing
+    or says both."""
+    from hud_sync_hook.dialect.sniff import file_evidence
+
+    said = {evidence.generation for evidence in file_evidence(path, path.name)}
+    return said.pop() if len(said) == 1 else None
+
+
+def decide(evidence: Sequence[Any], installed: str | None) -> Choice:
+    """The generation the project's facts name (pure: no I/O).
+
+    `evidence` (`sniff.Evidence`: generation, file, line, what) comes from the config and the
+    task files. Both generations among them is an error naming, for each, the files (with the
+    line) where it was seen. One generation among them is chosen, and the plan says from where.
+    Nothing at all: the installed SDK's generation (`installed`), else v5."""
+    by_generation: dict[str, dict[str, Any]] = {"v5": {}, "v6": {}}
+    for item in evidence:
+        by_generation[item.generation].setdefault(item.file, item)  # the first per file
+    v5, v6 = (list(by_generation[name].values()) for name in NAMES)
+    if v5 and v6:
+        raise HudSyncError(
+            "this project mixes two HUD SDK generations: v5 in "
+            + _listed(v5)
+            + "; v6 in "
+            + _listed(v6)
+            + ". Keep one generation per project (move the other's tasks to their own folder), "
+            "or pass --sdk v5|v6"
+        )
+    for name, found in (("v6", v6), ("v5", v5)):
+        if found:
+            first = found[0]
+            more = f" (and {len(found) - 1} more file{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""
+            return Choice(name, f"chosen by {first.where}: {first.what}{more}")
+    if installed:
+        return Choice(installed, f"chosen by the installed SDK ({_PACKAGES[installed]}): nothing in the project names a generation")
+    return Choice("v5", "the default: nothing in the project names a generation, and no HUD SDK is installed")
+
+
+def _listed(found: list[Any]) -> str:
+    shown = ", ".join(f"{item.where} ({item.what})" for item in found[:5])
+    return shown + (f" and {len(found) - 5} more" if len(found) > 5 else "")
 
 
 def choose(
@@ -209,39 +148,13 @@ def choose(
     base: Path | None = None,
 ) -> Choice:
     """Pick the generation before anything is imported: the flag; else what the config schema and
-    the task files say (two generations at once is an error naming the files); else the installed
-    SDK; else v5."""
+    the task files say, read statically (`sniff`); else the installed SDK; else v5 (`decide`)."""
     if flag and flag != "auto":
         get(flag)  # an unknown name is an error
-        return Choice(flag, f"--sdk {flag}")
-    votes: dict[str, list[str]] = {"v5": [], "v6": []}
-    from_config = config_generation(config_data or {})
-    if from_config:
-        votes[from_config].append(config_shown)
-    for path in candidate_files(source):
-        generation = file_generation(path)
-        if generation:
-            votes[generation].append(_shown(path, base))
-    if votes["v5"] and votes["v6"]:
-        raise HudSyncError(
-            "this project mixes two HUD SDK generations: v5 in "
-            + ", ".join(votes["v5"][:5])
-            + "; v6 in "
-            + ", ".join(votes["v6"][:5])
-            + ". Keep one generation per project (move the other's tasks to their own folder), "
-            "or pass --sdk v5|v6"
-        )
-    for name in ("v6", "v5"):
-        if votes[name]:
-            return Choice(name, "from " + ", ".join(votes[name][:3]))
-    installed = installed_generation()
-    if installed:
-        return Choice(installed, "from the installed HUD SDK")
-    return Choice("v5", "default (nothing in the project names a generation)")
+        return Choice(flag, f"chosen by --sdk {flag}")
+    from hud_sync_hook.dialect import sniff
 
-
-def _shown(path: Path, base: Path | None) -> str:
-    try:
-        return path.resolve().relative_to((base or Path.cwd()).resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    base = base or Path.cwd()
+    evidence = sniff.gather(Path(source), base, config_data or {}, config_shown)
+    installed = None if evidence else sniff.installed_generation()
+    return decide(evidence, installed)

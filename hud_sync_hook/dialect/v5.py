@@ -28,7 +28,8 @@ def nothing_before_plan(platform: Any, local: Any) -> None:
 
 
 def link_env(config: Any, platform: Any, env: dict[str, Any]) -> None:
-    save_config(config, {"registryId": env["id"], "registryName": env.get("name")})
+    """`registryId` and `registryName` (the name `hud sync env` records: see `link_env.registry_name`)."""
+    save_config(config, {"registryId": env["id"], "registryName": env["registryName"]})
 
 
 def config_ids(data: dict[str, Any]) -> tuple[Any, Any]:

@@ -16,10 +16,11 @@ from hud_sync_hook.dialect import LABELS, Dialect
 from hud_sync_hook.dialect.v6_model import DIFF_RULES, compact_if_valid, remote_entry, task_from_mapping, validate
 from hud_sync_hook.discovery import (
     Discovery,
+    Readers,
     _link_path,
     _outside_problem,
     _root_kind,
-    containing_root,
+    dispatch,
     display_path,
     find_project_root,
     outside,
@@ -73,30 +74,26 @@ def discover(
 ) -> Discovery:
     """The v6 SDK's discovery: a `.json`/`.jsonl` (or `.yaml`) file, a `.py` file, or a folder's
     own `*.py` files (no recursion, no data files). Python is imported in the child process."""
-    base = Path(base) if base else Path.cwd()
-    path = Path(source)
-    if not path.exists():
-        raise HudSyncError("source path does not exist; pass a folder, or a .py, .json or .jsonl file", file=str(source))
-    result = Discovery()
-    root = containing_root(path, base)
-    if path.is_file():
-        if path.suffix in DATA_SUFFIXES:
-            _read_data(path, base, root, result)
-        elif path.suffix == ".py":
-            _import(result, [path], base, path.parent, import_timeout, allow_python, root)
-        else:
-            raise HudSyncError(
-                f"unsupported task file type '{path.suffix or path.name}'; "
-                "use a .py, .json or .jsonl file (or .yaml), or a folder",
-                file=str(source),
-            )
-        return result
-    if not path.is_dir():
-        raise HudSyncError("source is neither a file nor a folder", file=str(source))
-    for group in python_groups(path):
-        if group:
-            _import(result, group, base, path, import_timeout, allow_python, root)
-    return result
+    def scan_folder(result: Discovery, path: Path, base: Path, root: Path) -> None:
+        for group in python_groups(path):
+            if group:
+                _import(result, group, base, path, import_timeout, allow_python, root)
+
+    return dispatch(
+        source,
+        base,
+        Readers(
+            read_data=lambda result, path, base, root: _read_data(path, base, root, result),
+            import_file=lambda result, path, base, root: _import(
+                result, [path], base, path.parent, import_timeout, allow_python, root
+            ),
+            scan_folder=scan_folder,
+            files="a .py, .json or .jsonl file",
+            use="a .py, .json or .jsonl file (or .yaml)",
+            data_suffixes=DATA_SUFFIXES,
+            fold_case=False,
+        ),
+    )
 
 
 def _read_data(path: Path, base: Path, root: Path, result: Discovery) -> None:

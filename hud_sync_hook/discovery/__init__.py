@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from hud_sync_hook.errors import HudSyncError
 from hud_sync_hook.model import Location, Problem, TaskSpec
@@ -122,31 +123,64 @@ def discover(
     `allow_python=False` never imports Python files (untrusted code): they are listed in
     `untrusted_python` and only data files are read.
     """
+    return dispatch(
+        source,
+        base,
+        Readers(
+            read_data=lambda result, path, base, root: _read_data_file(path, base, result, root),
+            import_file=lambda result, path, base, root: _import_python(
+                result, [path], base, path.parent, import_timeout, allow_python, root=root
+            ),
+            scan_folder=lambda result, path, base, root: _scan_directory(
+                path, base, result, import_timeout, allow_python, root
+            ),
+            files="a .py, .json, .jsonl, .yaml or .yml file",
+            data_suffixes=DATA_SUFFIXES,
+            fold_case=True,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Readers:
+    """How one SDK generation reads each kind of source; each reader is (result, path, base, root)."""
+
+    read_data: Callable[[Discovery, Path, Path, Path], None]
+    import_file: Callable[[Discovery, Path, Path, Path], None]
+    scan_folder: Callable[[Discovery, Path, Path, Path], None]
+    #: the task files it reads, for messages: "a .py, .json or .jsonl file"
+    files: str
+    data_suffixes: tuple[str, ...]
+    #: whether a file's suffix is read case-insensitively (`TASKS.JSON`)
+    fold_case: bool
+    #: what an unsupported file is told to use instead (default: `files`)
+    use: str | None = None
+
+
+def dispatch(source: str | Path, base: Path | None, readers: Readers) -> Discovery:
+    """A data file, a Python file or a folder, each to its reader; anything else is an error naming
+    the source. Paths are reported relative to `base` (default: the working directory)."""
     base = Path(base) if base else Path.cwd()
     path = Path(source)
     if not path.exists():
-        raise HudSyncError(
-            "source path does not exist; pass a folder, or a .py, .json, .jsonl, .yaml or .yml file",
-            file=str(source),
-        )
+        raise HudSyncError(f"source path does not exist; pass a folder, or {readers.files}", file=str(source))
     result = Discovery()
     root = containing_root(path, base)
     if path.is_file():
-        suffix = path.suffix.lower()
-        if suffix in DATA_SUFFIXES:
-            _read_data_file(path, base, result, root)
+        suffix = path.suffix.lower() if readers.fold_case else path.suffix
+        if suffix in readers.data_suffixes:
+            readers.read_data(result, path, base, root)
         elif suffix == ".py":
-            _import_python(result, [path], base, path.parent, import_timeout, allow_python, root=root)
+            readers.import_file(result, path, base, root)
         else:
             raise HudSyncError(
-                f"unsupported task file type '{suffix or path.name}'; "
-                "use a .py, .json, .jsonl, .yaml or .yml file, or a folder",
+                f"unsupported task file type '{suffix or path.name}'; use {readers.use or readers.files}, or a folder",
                 file=str(source),
             )
         return result
     if not path.is_dir():
         raise HudSyncError("source is neither a file nor a folder", file=str(source))
-    _scan_directory(path, base, result, import_timeout, allow_python, root)
+    readers.scan_folder(result, path, base, root)
     return result
 
 

@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import uuid
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -327,29 +328,7 @@ class LocalStore:
         name, tasks, columns = _check_payload(payload)
         self._check_registry(tasks)
         records = [_record(task) for task in tasks]
-        with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                taskset, _ = self._get_or_create(conn, name, columns)
-                existing = dict(_existing_ids(conn, taskset.id, [r["slug"] for r in records]))
-                now = _now()
-                rows = []
-                for record in records:
-                    record["id"] = existing.get(record["slug"]) or str(uuid.uuid4())
-                    rows.append((record["id"], taskset.id, record["slug"], _dumps(record), now, now))
-                conn.executemany(
-                    "INSERT INTO tasks (id, evalset_id, slug, record, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (evalset_id, slug) DO UPDATE SET "
-                    "record = excluded.record, updated_at = excluded.updated_at",
-                    rows,
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        updated = sum(1 for r in records if r["slug"] in existing)
-        return UploadResult(created=len(records) - updated, updated=updated, taskset_id=taskset.id)
+        return upsert_tasks(self._connect, V5_TASKS, records, lambda conn: self._get_or_create(conn, name, columns)[0])
 
     # -- registry ------------------------------------------------------------------------------
 
@@ -410,12 +389,63 @@ def _env_summary(env: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _existing_ids(conn: sqlite3.Connection, taskset_id: str, slugs: list[str]) -> Iterator[tuple[str, str]]:
-    for start in range(0, len(slugs), _IN_CHUNK):
-        chunk = slugs[start : start + _IN_CHUNK]
+@dataclass(frozen=True)
+class TaskTable:
+    """Where one generation stores its tasks: the table, the column naming the taskset, and the
+    column (and record key) a task is matched by; v5 records also carry their own id."""
+
+    table: str
+    taskset_column: str
+    key: str
+    id_in_record: bool
+
+
+V5_TASKS = TaskTable("tasks", "evalset_id", "slug", id_in_record=True)
+
+
+def upsert_tasks(
+    connect: Callable[[], "closing[sqlite3.Connection]"],
+    table: TaskTable,
+    records: list[dict[str, Any]],
+    taskset_of: Callable[[sqlite3.Connection], RemoteTaskset],
+) -> UploadResult:
+    """Upsert `records` by their key into the taskset `taskset_of` finds or creates, in one
+    transaction: a task already there keeps its id and creation time; on any error nothing is
+    written."""
+    keys = [record[table.key] for record in records]
+    with connect() as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            taskset = taskset_of(conn)
+            existing = dict(_existing_ids(conn, table, taskset.id, keys))
+            now = _now()
+            rows = []
+            for key, record in zip(keys, records):
+                task_id = existing.get(key) or str(uuid.uuid4())
+                if table.id_in_record:
+                    record["id"] = task_id
+                rows.append((task_id, taskset.id, key, _dumps(record), now, now))
+            conn.executemany(
+                f"INSERT INTO {table.table} (id, {table.taskset_column}, {table.key}, record, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) "
+                f"ON CONFLICT ({table.taskset_column}, {table.key}) DO UPDATE SET "
+                "record = excluded.record, updated_at = excluded.updated_at",
+                rows,
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    updated = sum(1 for key in keys if key in existing)
+    return UploadResult(created=len(records) - updated, updated=updated, taskset_id=taskset.id)
+
+
+def _existing_ids(conn: sqlite3.Connection, table: TaskTable, taskset_id: str, keys: list[str]) -> Iterator[tuple[str, str]]:
+    for start in range(0, len(keys), _IN_CHUNK):
+        chunk = keys[start : start + _IN_CHUNK]
         marks = ",".join("?" * len(chunk))
         yield from conn.execute(
-            f"SELECT slug, id FROM tasks WHERE evalset_id = ? AND slug IN ({marks})",
+            f"SELECT {table.key}, id FROM {table.table} WHERE {table.taskset_column} = ? AND {table.key} IN ({marks})",
             (taskset_id, *chunk),
         )
 

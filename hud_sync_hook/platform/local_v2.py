@@ -17,13 +17,15 @@ from typing import Any, Iterator, Sequence
 from hud_sync_hook.platform.base import RemoteTaskset, UploadResult
 from hud_sync_hook.platform.local import (
     BUSY_TIMEOUT_MS,
-    _IN_CHUNK,
     LocalStore,
+    TaskTable,
     _dumps,
     _now,
     rejected,
+    upsert_tasks,
 )
 
+V2_TASKS = TaskTable("v2_tasks", "taskset_id", "name", id_in_record=False)
 OPTIONAL_FIELDS = ("validation", "agent_config", "columns", "runtime_config", "verifier")
 #: The identity the local platform answers `GET /v2/auth/me` with: one user in one team.
 LOCAL_USER_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "hud-sync-hook:local-user"))
@@ -100,37 +102,7 @@ class V2Store:
         name, tasks, taskset_id = check_payload(payload)
         self._check_registry(tasks)
         records = [export_record(task) for task in tasks]
-        with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                taskset = self._get_or_create(conn, name, taskset_id)
-                names = [r["name"] for r in records]
-                existing: dict[str, str] = {}
-                for start in range(0, len(names), _IN_CHUNK):
-                    chunk = names[start : start + _IN_CHUNK]
-                    marks = ",".join("?" * len(chunk))
-                    existing.update(
-                        conn.execute(
-                            f"SELECT name, id FROM v2_tasks WHERE taskset_id = ? AND name IN ({marks})",
-                            (taskset.id, *chunk),
-                        )
-                    )
-                now = _now()
-                conn.executemany(
-                    "INSERT INTO v2_tasks (id, taskset_id, name, record, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (taskset_id, name) DO UPDATE SET "
-                    "record = excluded.record, updated_at = excluded.updated_at",
-                    [
-                        (existing.get(r["name"]) or str(uuid.uuid4()), taskset.id, r["name"], _dumps(r), now, now)
-                        for r in records
-                    ],
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        updated = sum(1 for r in records if r["name"] in existing)
-        return UploadResult(created=len(records) - updated, updated=updated, taskset_id=taskset.id)
+        return upsert_tasks(self._connect, V2_TASKS, records, lambda conn: self._get_or_create(conn, name, taskset_id))
 
     def _get_or_create(self, conn: sqlite3.Connection, name: str, taskset_id: str | None) -> RemoteTaskset:
         if taskset_id is not None:

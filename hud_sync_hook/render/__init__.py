@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from hud_sync_hook.plan import Plan
 
@@ -17,6 +17,22 @@ def render_pieces(plan: Plan, fmt: str, *, color: bool = False) -> Iterator[str]
 
         return iter_json(plan)
     return iter([render(plan, fmt, color=color)])
+
+
+def chunked(pieces: Iterable[str], size: int = 1 << 16) -> Iterator[str]:
+    """Pieces joined into chunks of at least `size` characters (the last may be shorter), to be
+    written one at a time; a piece is never cut, so a secret inside one JSON string is masked in
+    its chunk as in the whole text."""
+    pending: list[str] = []
+    length = 0
+    for piece in pieces:
+        pending.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(pending)
+            pending, length = [], 0
+    if pending:
+        yield "".join(pending)
 
 
 def render(plan: Plan, fmt: str, *, color: bool = False) -> str:

@@ -56,6 +56,7 @@ def plan_dict(plan: Plan, *, streamed: bool = False) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "sdk": plan.sdk,
+        "sdk_reason": plan.sdk_reason,
         "taskset": {
             "name": plan.taskset_name,
             "id": plan.taskset_id,

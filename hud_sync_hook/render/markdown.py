@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from hud_sync_hook.diff import field_label, shown_pair
 from hud_sync_hook.inert import text as inert_text
@@ -99,8 +99,17 @@ def _section_text(
     return "\n".join(parts)
 
 
-def _full_size(title: str, header: str | None, rows: Sequence[str], measure: Measure = len) -> int:
-    return measure(title) + measure(header or "") + sum(measure(r) + 1 for r in rows) + _SECTION_OVERHEAD
+def _full_size(
+    title: str, header: str | None, rows: Sequence[str], measure: Measure = len, bound: int | None = None
+) -> int:
+    """What a section needs to be shown whole; with `bound`, counting stops once past it (a need
+    over all that is available is never met, whatever it is, so its rows need not all be made)."""
+    size = measure(title) + measure(header or "") + _SECTION_OVERHEAD
+    for row in rows:
+        size += measure(row) + 1
+        if bound is not None and size > bound:
+            break
+    return size
 
 
 def _share(needs: Sequence[int], available: int) -> list[int]:
@@ -121,8 +130,32 @@ def _share(needs: Sequence[int], available: int) -> list[int]:
     return caps
 
 
-def _task_rows(tasks) -> list[str]:
-    return [f"| {escape(t.slug)} | {escape(t.qualified_scenario)} | {escape(t.location)} |" for t in tasks]
+class _Rows(Sequence[str]):
+    """A section's rows, each made only when it is read: the 100,000 folds of a large plan are
+    measured and cut one at a time, never all held (a comment shows a few dozen of them)."""
+
+    def __init__(self, items: Sequence[Any], make: Callable[[Any], str]) -> None:
+        self._items = items
+        self._make = make
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self._make(item) for item in self._items[index]]
+        return self._make(self._items[index])
+
+    def __iter__(self) -> Iterator[str]:
+        return map(self._make, self._items)
+
+
+def _task_row(t: TaskSpec) -> str:
+    return f"| {escape(t.slug)} | {escape(t.qualified_scenario)} | {escape(t.location)} |"
+
+
+def _task_rows(tasks: Sequence[TaskSpec]) -> Sequence[str]:
+    return _Rows(tasks, _task_row)
 
 
 def _cell(text: str) -> str:
@@ -149,14 +182,23 @@ def update_block(plan: Plan, task: TaskSpec, *, open_: bool = False) -> str:
     return f"{opening}\n\n{_CHANGE_HEADER}\n" + "\n".join(rows) + "\n\n</details>\n"
 
 
-def _update_rows(plan: Plan) -> list[str]:
+def _update_rows(plan: Plan) -> Sequence[str]:
     open_ = len(plan.update) <= _OPEN_LISTS_AT
-    return [update_block(plan, task, open_=open_) for task in plan.update]
+    return _Rows(plan.update, lambda task: update_block(plan, task, open_=open_))
 
 
-def plan_sections(plan: Plan) -> list[tuple[str, str | None, list[str]]]:
-    """The plan's lists, in the order a reviewer reads them: (title, table header or None, rows)."""
-    sections: list[tuple[str, str | None, list[str]]] = []
+def _slug_row(slug: str) -> str:
+    return f"- {escape(slug)}"
+
+
+def _task_slug_row(task: TaskSpec) -> str:
+    return f"- {escape(task.slug)}"
+
+
+def plan_sections(plan: Plan) -> list[tuple[str, str | None, Sequence[str]]]:
+    """The plan's lists, in the order a reviewer reads them: (title, table header or None, rows);
+    the long lists' rows are made as they are read."""
+    sections: list[tuple[str, str | None, Sequence[str]]] = []
     if plan.problems:
         sections.append((f"Validation problems ({len(plan.problems)})", None, [f"- {escape(p, 600)}" for p in plan.problems]))
     if plan.skipped:
@@ -175,10 +217,10 @@ def plan_sections(plan: Plan) -> list[tuple[str, str | None, list[str]]]:
             sections.append((f"{label} ({len(plan.update)})", None, _update_rows(plan)))
         if plan.remote_only:
             sections.append(
-                (f"Remote-only, never deleted ({len(plan.remote_only)})", None, [f"- {escape(s)}" for s in plan.remote_only])
+                (f"Remote-only, never deleted ({len(plan.remote_only)})", None, _Rows(plan.remote_only, _slug_row))
             )
         if plan.unchanged:
-            sections.append((f"Unchanged ({len(plan.unchanged)})", None, [f"- {escape(t.slug)}" for t in plan.unchanged]))
+            sections.append((f"Unchanged ({len(plan.unchanged)})", None, _Rows(plan.unchanged, _task_slug_row)))
     elif plan.create:
         sections.append((f"Tasks found ({len(plan.create)})", _TASK_HEADER, _task_rows(plan.create)))
     if plan.env_mismatches:
@@ -218,7 +260,8 @@ def render_markdown(
     head.extend(f"{line}\n" for line in preamble)
     if plan.platform_url:
         head.append(f"Platform: {escape(plan.platform_url)}\n")
-    head.append(f"Tasks read as {sdk_line(plan)}.\n")
+    reason = f" {escape(plan.sdk_reason[:1].upper() + plan.sdk_reason[1:])}." if plan.sdk_reason else ""
+    head.append(f"Tasks read as {sdk_line(plan)}.{reason}\n")
     if plan.remote_known:
         head.append(f"**{plan.summary()}**" + (f", {len(plan.renames)} probable renames" if plan.renames else "") + "\n")
         if not plan.taskset_exists:
@@ -239,7 +282,8 @@ def render_markdown(
         return first
     sections = [(t, None, list(rows)) for t, rows in extra_sections] + plan_sections(plan)
     available = limit - measure(fixed) - 2 * len(sections) - 2
-    caps = _share([_full_size(*s, measure=measure) for s in sections], available)
+    bound = max(0, available)
+    caps = _share([_full_size(*s, measure=measure, bound=bound) for s in sections], available)
     body = [_section_text(t, h, rows, cap, more_hint, measure) for (t, h, rows), cap in zip(sections, caps)]
     text = "".join(head) + "\n" + "\n".join(body) + ("\n" if body else "") + "".join(tail)
     if measure(text) > limit:  # the shares are conservative; this keeps the promise regardless

@@ -80,7 +80,8 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     if plan.platform_url:
         key = f" (API key from {plan.key_source})" if plan.key_source else ""
         lines.append(f"  Platform: {plan.platform_url}{key}")
-    lines.append(f"  {sdk_line(plan)}")
+    reason = f", {inert_line(plan.sdk_reason)}" if plan.sdk_reason else ""
+    lines.append(f"  {sdk_line(plan)}{reason}")
     if plan.remote_known and not plan.taskset_exists:
         lines.append("  Taskset will be created")
     if plan.switching_from:

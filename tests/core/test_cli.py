@@ -445,3 +445,30 @@ def test_the_github_command_outside_github_actions_says_so(project):
         "hud-sync-hook: error: not running in GitHub Actions (GITHUB_ACTIONS is not 'true'): this command is "
         "the Action's entrypoint; run `hud-sync-hook plan` or `hud-sync-hook apply` instead\n"
     )
+
+
+def test_a_large_json_plan_written_with_out_is_the_one_printed_and_a_failed_write_leaves_nothing(tmp_path):
+    from hud_sync_hook import safefs
+
+    root = tmp_path / "big"
+    count = 400  # a plan of well over one 64 KiB chunk
+    make_repo(root, {"tasks.jsonl": rows(*((f"t{i:03d}", {"text": "é" * 200 + "new"}) for i in range(count)))})
+    url = local_url(root)
+    remote = tmp_path / "remote"
+    make_repo(remote, {"tasks.jsonl": rows(*((f"t{i:03d}", {"text": "é" * 200 + "old"}) for i in range(count)))})
+    assert run_cli("apply", "demo", ".", "--api-url", url, "--yes", cwd=remote).returncode == 0
+    planned = run_cli("plan", "demo", ".", "--api-url", url, "--format", "json", "--out", "plan.json", cwd=root)
+    assert planned.returncode == 0, planned.stderr
+    written = (root / "plan.json").read_text(encoding="utf-8")
+    assert written == planned.stdout and len(written) > 2 * (1 << 16)
+    assert len(json.loads(written)["update"]) == count
+    # Chunks are written as they are made; if making one fails, the target is left as it was.
+
+    def chunks():
+        yield b"partial"
+        raise RuntimeError("stopped while encoding")
+
+    with pytest.raises(RuntimeError):
+        safefs.write_bytes(root / "plan.json", chunks())
+    assert (root / "plan.json").read_text(encoding="utf-8") == written
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith(".plan.json")) == []

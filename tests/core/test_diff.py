@@ -196,3 +196,61 @@ def test_a_byte_budget_holds_with_characters_of_four_bytes():
 def test_absent_is_neither_a_value_nor_json():
     assert ABSENT is type(ABSENT)() and not ABSENT
     assert task_changes(local("a"), None) == []
+
+
+def test_a_streamed_fetch_keeps_of_a_changed_task_only_the_remote_side_of_what_changes():
+    from hud_sync_hook.diff import Diffed
+
+    unchanged_text = "kept-only-locally " * 200  # long, the same on both sides: not kept
+    pairs = [
+        (local("a", text=unchanged_text, level="new", hint="h"), remote("a", text=unchanged_text, level="old", gone=1)),
+        (local("b", text=unchanged_text, validation=[{"x": 1}], columns={"c": 2.0}),
+         remote("b", text=unchanged_text, validation={"x": float("nan")}, columns={"c": 2, "d": "dropped"})),
+        (local("c", env="other", scenario="t", text=unchanged_text, n=[1, 2], agent_config={"k": None}),
+         remote("c", text=unchanged_text, n=[2, 1])),
+        (local("d", text=unchanged_text, long="é" * 5000 + "new"), remote("d", text=unchanged_text, long="é" * 5000 + "old")),
+    ]
+    tasks = [task for task, _record in pairs]
+    keep = keeper(tasks)
+    for task, record in pairs:
+        item = keep(dict(record))
+        assert item[0] is task.slug  # one slug string for both sides
+        kept = item[2]
+        assert isinstance(kept, Diffed) and kept.body == ""
+        # Nothing of the record but what differs: the long unchanged value is gone.
+        assert b"kept-only-locally" not in kept.old and len(kept.old) < len(unchanged_text) // 4
+        # The changes read back from what is kept are those of the whole record, values and order.
+        whole = plan_for([task], [record])
+        assert [c.as_dict() for c in kept.changes(task, whole.rules)] == changes_of(task, record)
+        assert json.dumps([c.as_dict() for c in task_changes(task, kept)]) == json.dumps(changes_of(task, record))
+    # A long remote side is kept compressed: 5,000 two-byte characters are not 10,000 bytes.
+    assert len(keep(dict(pairs[3][1]))[2].old) < 1000
+    # Nothing is kept for an unchanged task but its slug and digest.
+    assert len(keep(remote("a", text=unchanged_text, level="new", hint="h"))) == 2
+
+
+def test_a_diffed_remote_task_does_not_pretend_to_hold_the_record():
+    import pytest
+
+    item = keeper([local("a", n=2)])(remote("a", n=1))
+    with pytest.raises(TypeError, match="only the changes"):
+        item[2].values()
+
+
+def test_the_markdown_plan_makes_only_the_update_folds_it_can_show():
+    from hud_sync_hook.plan import Plan
+
+    class Counting(Plan):
+        made = 0
+
+        def changes(self, task):
+            Counting.made += 1
+            return super().changes(task)
+
+    plan = _update_plan(3000)
+    counted = Counting(**{name: getattr(plan, name) for name in plan.__dataclass_fields__})
+    comment = render_markdown(counted, limit=65_536)
+    assert comment == render_markdown(plan, limit=65_536)
+    shown = len(re.findall(r"<summary><code>task-\d+</code>", comment))
+    # Each fold shown is made to be measured and to be written; none past the budget is made.
+    assert shown < Counting.made <= 2 * shown + 2

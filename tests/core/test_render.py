@@ -299,6 +299,7 @@ def test_the_json_plan_has_every_documented_member():
     assert data == {
         "schema_version": 2,
         "sdk": "v5",
+        "sdk_reason": "",
         "taskset": {
             "name": "ts",
             "id": "11111111-2222-3333-4444-555555555555",

@@ -34,7 +34,7 @@ def test_rows_say_their_generation(row, expected):
         ("tasks.py", "from hud.eval import Task\nt = Task(scenario='x', slug='a')\n", "v5"),
         ("tasks.py", "x = 1\n", None),
         ("tasks.jsonl", "\n" + json.dumps(V6_ROW) + "\n", "v6"),
-        ("tasks.json", json.dumps([V5_ROW, V6_ROW]), "v5"),
+        ("tasks.json", json.dumps([V5_ROW, V6_ROW]), None),  # says both: see test_detect.py
         ("tasks.yaml", "- env: letters\n  id: count\n", "v6"),
         ("tasks.yaml", "- slug: a\n  env:\n    name: letters\n  scenario: letters:count\n", "v5"),
     ],
@@ -62,12 +62,12 @@ def test_mixed_generations_are_an_error_naming_the_files(tmp_path: Path):
     with pytest.raises(HudSyncError) as err:
         choose("auto", tmp_path, base=tmp_path)
     message = str(err.value)
-    assert "v5 in old.py; v6 in new.py, tasks.jsonl" in message and "--sdk" in message
+    assert "v5 in old.py:3 (@env.scenario); v6 in new.py:3 (@env.template), tasks.jsonl:1" in message and "--sdk" in message
 
 
 def test_a_v6_config_with_v5_rows_is_mixed_too(tmp_path: Path):
     write_files(tmp_path, {"tasks.jsonl": json.dumps(V5_ROW) + "\n"})
-    with pytest.raises(HudSyncError, match=r"v5 in tasks.jsonl; v6 in \.hud/config\.json"):
+    with pytest.raises(HudSyncError, match=r"v5 in tasks.jsonl:1 \(a row with scenario\); v6 in \.hud/config\.json"):
         choose("auto", tmp_path, config_data={"version": 1}, base=tmp_path)
 
 

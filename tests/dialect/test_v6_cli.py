@@ -111,7 +111,8 @@ def test_mixing_generations_is_one_clear_error(tmp_path: Path):
     })
     proc = run_cli("validate", ".", cwd=project)
     assert proc.returncode == 1
-    assert "mixes two HUD SDK generations: v5 in old.py; v6 in new.py" in proc.stderr and "Traceback" not in proc.stderr
+    assert "mixes two HUD SDK generations: v5 in old.py:3 (@env.scenario); v6 in new.py:3 (@env.template)" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_a_project_that_does_not_exist_is_an_error_and_v5_has_none(tmp_path: Path):

@@ -65,6 +65,16 @@ def test_mixed_generations_are_an_error_naming_the_files(tmp_path: Path):
     assert "v5 in old.py:3 (@env.scenario); v6 in new.py:3 (@env.template), tasks.jsonl:1" in message and "--sdk" in message
 
 
+def test_the_mixing_error_is_one_line_naming_each_generations_files_and_the_way_out(tmp_path: Path):
+    write_files(tmp_path, {"old.py": V5_PY, "new.py": V6_PY})
+    with pytest.raises(HudSyncError) as err:
+        choose("auto", tmp_path, base=tmp_path)
+    assert str(err.value) == (
+        "this project mixes two HUD SDK generations: v5 in old.py:3 (@env.scenario); v6 in new.py:3 (@env.template)."
+        " Keep one generation per project (move the other's tasks to their own folder), or pass --sdk v5|v6"
+    )
+
+
 def test_a_v6_config_with_v5_rows_is_mixed_too(tmp_path: Path):
     write_files(tmp_path, {"tasks.jsonl": json.dumps(V5_ROW) + "\n"})
     with pytest.raises(HudSyncError, match=r"v5 in tasks.jsonl:1 \(a row with scenario\); v6 in \.hud/config\.json"):
@@ -166,6 +176,9 @@ def test_with_nothing_in_the_project_the_installed_sdk_decides(tmp_path: Path, m
     _installed(tmp_path, monkeypatch, *distributions)
     project = tmp_path / "project"
     project.mkdir()
+    from hud_sync_hook.dialect import installed_generation
+
+    assert installed_generation() == expected
     package = {"v5": "hud-python 0.5", "v6": "hud 0.6"}[expected]
     assert choose("auto", project) == Choice(expected, f"chosen by the installed SDK ({package}): nothing in the project names a generation")
     write_files(project, {"tasks.jsonl": json.dumps(V5_ROW) + "\n"})

@@ -157,10 +157,12 @@ def test_a_link_out_of_the_repository_is_neither_read_nor_imported(tmp_path: Pat
         ("missing", "source path does not exist; pass a folder, or a .py, .json or .jsonl file"),
         ("notes.txt", "unsupported task file type '.txt'; use a .py, .json or .jsonl file (or .yaml), or a folder"),
         ("Makefile", "unsupported task file type 'Makefile'; use a .py, .json or .jsonl file (or .yaml), or a folder"),
+        # the v6 SDK reads data suffixes case-sensitively
+        ("TASKS.JSONL", "unsupported task file type '.JSONL'; use a .py, .json or .jsonl file (or .yaml), or a folder"),
     ],
 )
 def test_a_source_v6_cannot_read_is_one_clear_error(tmp_path: Path, source, message):
-    make_repo(tmp_path, {"notes.txt": "", "Makefile": ""})
+    make_repo(tmp_path, {"notes.txt": "", "Makefile": "", "TASKS.JSONL": jsonl(ROW)})
     with pytest.raises(HudSyncError) as err:
         discover(tmp_path / source, base=tmp_path)
     assert str(err.value) == f"{tmp_path / source}: {message}"

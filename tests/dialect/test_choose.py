@@ -193,3 +193,12 @@ def test_with_nothing_to_go_by_at_all_the_choice_is_v5(tmp_path: Path):
     default = Choice("v5", "the default: nothing in the project names a generation, and no HUD SDK is installed")
     assert choose("auto", tmp_path / "missing") == default
     assert choose("auto", tmp_path) == default
+
+
+def test_the_plan_names_the_first_file_that_chose_and_counts_the_others(tmp_path: Path):
+    write_files(tmp_path, {"a.py": V6_PY})
+    assert choose("auto", tmp_path, base=tmp_path) == Choice("v6", "chosen by a.py:3: @env.template")
+    write_files(tmp_path, {"b.py": V6_PY})
+    assert choose("auto", tmp_path, base=tmp_path) == Choice("v6", "chosen by a.py:3: @env.template (and 1 more file)")
+    write_files(tmp_path, {"c.py": V6_PY})
+    assert choose("auto", tmp_path, base=tmp_path) == Choice("v6", "chosen by a.py:3: @env.template (and 2 more files)")

@@ -202,3 +202,20 @@ def test_the_plan_names_the_first_file_that_chose_and_counts_the_others(tmp_path
     assert choose("auto", tmp_path, base=tmp_path) == Choice("v6", "chosen by a.py:3: @env.template (and 1 more file)")
     write_files(tmp_path, {"c.py": V6_PY})
     assert choose("auto", tmp_path, base=tmp_path) == Choice("v6", "chosen by a.py:3: @env.template (and 2 more files)")
+
+
+def test_the_mixing_error_names_at_most_five_files_of_a_generation_and_counts_the_rest(tmp_path: Path):
+    write_files(tmp_path, {**{f"v5_{i}.py": V5_PY for i in range(6)}, **{f"v6_{i}.py": V6_PY for i in range(5)}})
+    with pytest.raises(HudSyncError) as err:
+        choose("auto", tmp_path, base=tmp_path)
+    v5 = ", ".join(f"v5_{i}.py:3 (@env.scenario)" for i in range(5))
+    v6 = ", ".join(f"v6_{i}.py:3 (@env.template)" for i in range(5))
+    assert str(err.value) == (
+        f"this project mixes two HUD SDK generations: v5 in {v5} and 1 more; v6 in {v6}."
+        " Keep one generation per project (move the other's tasks to their own folder), or pass --sdk v5|v6"
+    )
+
+
+def test_the_flag_is_named_as_the_reason():
+    assert choose("v5", Path("missing")) == Choice("v5", "chosen by --sdk v5")
+    assert choose("v6", Path("missing")) == Choice("v6", "chosen by --sdk v6")

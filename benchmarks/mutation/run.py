@@ -77,8 +77,12 @@ MODULES: dict[str, list[str]] = {
         "tests/github/test_parts.py::test_escape_leaves_no_html_no_mentions_no_line_breaks",
         "tests/github/test_parts.py::test_markdown_stays_within_its_limit_and_balanced",
     ],
-    "hud_sync_hook/dialect/v6_model.py": ["tests/dialect/test_v6_model.py"],
+    "hud_sync_hook/dialect/v6_model.py": ["tests/dialect/test_v6_model.py", "tests/dialect/test_v6_model_rules.py"],
     "hud_sync_hook/dialect/__init__.py": ["tests/dialect/test_choose.py"],
+    "hud_sync_hook/dialect/v5.py": ["tests/dialect/test_v5.py", "tests/dialect/test_choose.py::test_both_dialects_offer_every_part"],
+    # discovery, the config file and the platform calls mixed with pure parts: tests that run no
+    # import child and no server (the CLI tests under tests/dialect/ cover the rest)
+    "hud_sync_hook/dialect/v6.py": ["tests/dialect/test_v6_parts.py", "tests/dialect/test_choose.py::test_both_dialects_offer_every_part"],
 }
 
 PYTEST_ARGS = ["-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "--hypothesis-seed=0"]

@@ -16,6 +16,7 @@ from hud_sync_hook.task_row import normalise_env_name, read_bool, read_row
 from hud_sync_hook.validate import validate, validate_task
 
 HERE = Location("tasks.jsonl", 7)
+CALL_FIX = ' (write each call as {"name": "tool", "arguments": {...}})'
 
 
 def row(**fields):
@@ -43,6 +44,7 @@ def refused(data) -> list[str]:
         ({"system_prompt": ""}, {"system_prompt": "", "append_setup_output": False, "append_setup_tool": False}),
         ({"allowed_tools": ["*"], "system_prompt": None}, {"append_setup_output": False, "append_setup_tool": False}),
         ({"append_setup_output": 1}, {"append_setup_output": True, "append_setup_tool": False}),
+        ({"append_setup_output": True, "append_setup_tool": False}, {"append_setup_output": True, "append_setup_tool": False}),
         ({"append_setup_tool": "YES", "append_setup_output": "off"}, {"append_setup_output": False, "append_setup_tool": True}),
         ({"append_setup_tool": 1.0, "append_setup_output": -0.0}, {"append_setup_output": False, "append_setup_tool": True}),
     ],
@@ -57,8 +59,19 @@ def test_agent_config_gets_the_models_defaults_and_drops_unknown_keys_and_nulls(
 @pytest.mark.parametrize("value", ["", " true ", "1.0", "ｙｅｓ", "maybe", 2, 0.5, 10**30, None, [], {}])
 def test_agent_config_flags_pydantic_would_not_read_as_booleans_are_refused(value):
     assert read_bool(value) is None
-    (message,) = refused(row(agent_config={"append_setup_output": value}))
-    assert message.startswith("tasks.jsonl:7: task 't': agent_config.append_setup_output must be true or false, found ")
+    assert refused(row(agent_config={"append_setup_output": value})) == [
+        f"tasks.jsonl:7: task 't': agent_config.append_setup_output must be true or false, found {value!r} (write true or false)"
+    ]
+
+
+def test_a_long_value_is_shown_shortened_to_forty_characters():
+    fits = "x" * 38  # 40 characters with its quotes
+    assert refused(row(env={"name": "e", "include": fits})) == [
+        f"tasks.jsonl:7: task 't': env.include must be a list of strings, found '{fits}' (write a list of names, or leave it out)"
+    ]
+    assert refused(row(env={"name": "e", "include": fits + "y"})) == [
+        f"tasks.jsonl:7: task 't': env.include must be a list of strings, found '{fits[:36]}... (write a list of names, or leave it out)"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -90,16 +103,15 @@ def test_integers_beyond_a_float_are_refused_and_the_largest_that_rounds_to_one_
 @pytest.mark.parametrize(
     "columns, message",
     [
-        (None, "columns must be an object of column values, found null"),
-        ([], "columns must be an object of column values, found a list"),
-        ({"k": {}}, "column 'k' is an object"),
-        ({"k": [1]}, "column 'k' is a list holding something other than text"),
-        ({"k": [None]}, "column 'k' is a list holding something other than text"),
+        (None, "columns must be an object of column values, found null (write columns as an object, or leave it out)"),
+        ([], "columns must be an object of column values, found a list (write columns as an object, or leave it out)"),
+        ({"k": {}}, "column 'k' is an object (use text, a number, a list of text, or null)"),
+        ({"k": [1]}, "column 'k' is a list holding something other than text (use text, a number, a list of text, or null)"),
+        ({"k": [None]}, "column 'k' is a list holding something other than text (use text, a number, a list of text, or null)"),
     ],
 )
 def test_columns_the_model_refuses(columns, message):
-    (problem,) = refused(row(columns=columns))
-    assert problem.startswith(f"tasks.jsonl:7: task 't': {message} (")
+    assert refused(row(columns=columns)) == [f"tasks.jsonl:7: task 't': {message}"]
 
 
 @pytest.mark.parametrize(
@@ -134,17 +146,16 @@ def test_a_scenario_that_names_its_environment_keeps_it():
 @pytest.mark.parametrize(
     "env, message",
     [
-        ("shop", "env must be an object with a name, found a string"),
-        ([], "env must be an object with a name, found a list"),
-        ({}, "env name must be a string, found none"),
-        ({"name": None}, "env name must be a string, found null"),
-        ({"name": "e", "include": "x"}, "env.include must be a list of strings, found 'x'"),
-        ({"name": "e", "exclude": [1]}, "env.exclude must be a list of strings, found [1]"),
+        ("shop", 'env must be an object with a name, found a string (write env as {"name": "my-env"})'),
+        ([], 'env must be an object with a name, found a list (write env as {"name": "my-env"})'),
+        ({}, 'env name must be a string, found none (write env as {"name": "my-env"})'),
+        ({"name": None}, 'env name must be a string, found null (write env as {"name": "my-env"})'),
+        ({"name": "e", "include": "x"}, "env.include must be a list of strings, found 'x' (write a list of names, or leave it out)"),
+        ({"name": "e", "exclude": [1]}, "env.exclude must be a list of strings, found [1] (write a list of names, or leave it out)"),
     ],
 )
 def test_env_values_the_model_refuses(env, message):
-    (problem,) = refused(row(env=env))
-    assert problem.startswith(f"tasks.jsonl:7: task 't': {message} (")
+    assert refused(row(env=env)) == [f"tasks.jsonl:7: task 't': {message}"]
 
 
 @pytest.mark.parametrize("args", [None, {}, [], 0, "", False])
@@ -178,34 +189,41 @@ def test_validation_calls_keep_only_name_and_arguments(validation, stored):
 @pytest.mark.parametrize(
     "validation, message",
     [
-        ({}, "validation must be a list of tool calls, found an object"),
-        ("", "validation must be a list of tool calls, found a string"),
-        ([5], "validation[0] must be an object, found a number"),
-        ([{"arguments": {}}], "validation[0].name must be a string, found none"),
-        ([{"name": "v"}, {"name": "w", "arguments": []}], "validation[1].arguments must be an object, found a list"),
-        ([{"name": "v", "id": 5}], "validation[0].id must be a string, found a number"),
-        ([{"name": "v", "task": {"ttl": 1.0}}], "validation[0].task must be an object whose ttl is an integer"),
-        ([{"name": "v", "_meta": {"progressToken": 1.5}}], "validation[0]._meta must be an object whose progressToken is a string or an integer"),
+        ({}, 'validation must be a list of tool calls, found an object (write validation as [{"name": ..., "arguments": {...}}])'),
+        ("", 'validation must be a list of tool calls, found a string (write validation as [{"name": ..., "arguments": {...}}])'),
+        ([5], "validation[0] must be an object, found a number" + CALL_FIX),
+        ([{"arguments": {}}], "validation[0].name must be a string, found none" + CALL_FIX),
+        ([{"name": None}], "validation[0].name must be a string, found null" + CALL_FIX),
+        ([{"name": "v"}, {"name": "w", "arguments": []}], "validation[1].arguments must be an object, found a list" + CALL_FIX),
+        ([{"name": "v", "id": 5}], "validation[0].id must be a string, found a number (remove it, or write it as a string)"),
+        ([{"name": "v", "annotation": 5}], "validation[0].annotation must be a string, found a number (write it as a string)"),
+        ([{"name": "v", "task": {"ttl": 1.0}}], "validation[0].task must be an object whose ttl is an integer (fix or remove task)"),
+        (
+            [{"name": "v", "_meta": {"progressToken": 1.5}}],
+            "validation[0]._meta must be an object whose progressToken is a string or an integer (fix or remove _meta)",
+        ),
     ],
 )
 def test_validation_the_model_refuses(validation, message):
-    (problem,) = refused(row(validation=validation))
-    assert problem.startswith(f"tasks.jsonl:7: task 't': {message} (")
+    assert refused(row(validation=validation)) == [f"tasks.jsonl:7: task 't': {message}"]
 
 
 @pytest.mark.parametrize(
     "fields, message",
     [
-        ({"metadata": None}, "metadata must be an object, found null"),
-        ({"id": 5}, "id must be a string, found a number"),
-        ({"prompt": "p", "mcp_config": {"a": {}}}, "is in the older task format (prompt and mcp_config)"),
-        ({"agent_config": "x"}, "agent_config must be an object, found a string"),
-        ({"agent_config": {"system_prompt": 5}}, "agent_config.system_prompt must be a string, found a number"),
+        ({"metadata": None}, "metadata must be an object, found null (write metadata as an object, or leave it out)"),
+        ({"id": 5}, "id must be a string, found a number (leave id out: the platform assigns it)"),
+        (
+            {"prompt": "p", "mcp_config": {"a": {}}},
+            "is in the older task format (prompt and mcp_config), which has no scenario to sync (write the task as {slug, env, scenario, args})",
+        ),
+        ({"args": [1]}, "args must be a mapping, found a list (write args as an object of named arguments)"),
+        ({"agent_config": "x"}, 'agent_config must be an object, found a string (write agent_config as an object, e.g. {"system_prompt": "..."})'),
+        ({"agent_config": {"system_prompt": 5}}, "agent_config.system_prompt must be a string, found a number (write the prompt as a string)"),
     ],
 )
 def test_other_fields_the_model_refuses(fields, message):
-    (problem,) = refused(row(**fields))
-    assert problem.startswith(f"tasks.jsonl:7: task 't': {message}")
+    assert refused(row(**fields)) == [f"tasks.jsonl:7: task 't': {message}"]
 
 
 def test_column_values_and_unknown_keys_are_ignored_as_the_model_ignores_them():
@@ -213,10 +231,18 @@ def test_column_values_and_unknown_keys_are_ignored_as_the_model_ignores_them():
     assert task.columns is None and "column_values" not in task.upload_record()
 
 
+@pytest.mark.parametrize("fields", [{"prompt": "do it"}, {"mcp_config": {"a": {}}}, {"prompt": "do it", "mcp_config": {}}])
+def test_only_prompt_and_mcp_config_together_are_the_older_format(fields):
+    task = accepted(row(**fields))
+    assert task.qualified_scenario == "buy" and "prompt" not in task.signature
+
+
 def test_the_slug_limit_counts_the_spaces_the_sdk_strips_afterwards():
     assert accepted(row(slug="  " + "s" * 98)).slug == "s" * 98
-    (problem,) = refused(row(slug=" " + "s" * 100))
-    assert "slug is 101 characters long with its surrounding spaces, the limit is 100" in problem
+    assert refused(row(slug=" " + "s" * 100)) == [
+        "tasks.jsonl:7: task '" + "s" * 100 + "': slug is 101 characters long with its surrounding spaces, the limit is 100"
+        " (remove the spaces around the slug)"
+    ]
 
 
 def test_every_refused_field_of_a_row_is_reported_with_the_rest_of_its_problems():

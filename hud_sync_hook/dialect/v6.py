@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from hud_sync_hook.config import ProjectConfig, _shown
 from hud_sync_hook.dialect import LABELS, Dialect
+from hud_sync_hook.dialect.v6_compose import inline_compose_files
 from hud_sync_hook.dialect.v6_model import DIFF_RULES, compact_if_valid, remote_entry, task_from_mapping, validate
 from hud_sync_hook.discovery import (
     Discovery,
@@ -106,7 +107,12 @@ def _read_data(path: Path, base: Path, root: Path, result: Discovery) -> None:
         return
     shown = display_path(path, base)
     result.files.append(shown)
-    tasks, problems = read_task_file(path, shown, make_task=row_task)
+
+    def make_task(row: dict[str, Any], location: Location) -> Any:
+        # A Compose file a row names is found next to the rows, as the SDK's JSON loader finds it.
+        return row_task(inline_compose_files(row, path.parent, root), location)
+
+    tasks, problems = read_task_file(path, shown, make_task=make_task)
     result.tasks.extend(tasks)
     result.problems.extend(problems)
 

@@ -12,14 +12,13 @@ import json
 import sys
 from typing import Any, Iterable, Mapping
 
+from hud_sync_hook.dialect.v6_runtime import dump_runtime_config, read_runtime_config
 from hud_sync_hook.diff import RemoteTask, Rules
 from hud_sync_hook.model import Location, Problem, canonical_json, describe_type, signature_digest
 
 #: The fields of a v6 task row after `env`, `id`, `args` and `slug`, in the model's order.
 OPTIONAL_FIELDS = ("validation", "agent_config", "columns", "runtime_config", "verifier")
 DUMP_ORDER = ("env", "id", "args", "slug", *OPTIONAL_FIELDS)
-RUNTIME_KEYS = ("image", "compose", "resources", "limits")
-_RESOURCE_FLOATS = ("cpu",)
 _MISSING: Any = object()
 
 
@@ -34,25 +33,10 @@ def default_slug(template_id: Any, args: Any) -> str:
     return slug
 
 
-def dump_runtime_config(config: Any) -> Any:
-    """`runtime_config` as the SDK dumps it: the fields written (explicit nulls kept), with
-    `resources` and `limits` without their nulls, and a whole-number `cpu` as a float."""
-    if not isinstance(config, dict):
-        return config
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        if key in ("resources", "limits") and isinstance(value, dict):
-            value = {k: v for k, v in value.items() if v is not None}
-            if key == "resources":
-                for name in _RESOURCE_FLOATS:
-                    if isinstance(value.get(name), int) and not isinstance(value.get(name), bool):
-                        value[name] = float(value[name])
-        out[key] = value
-    return out
-
-
-def dump_row(row: Mapping[str, Any], *, with_slug: bool) -> dict[str, Any]:
-    """`model_dump(mode="json", exclude_none=True)` of a valid row, optionally without the slug."""
+def dump_row(row: Mapping[str, Any], *, with_slug: bool, dumped: bool = False) -> dict[str, Any]:
+    """`model_dump(mode="json", exclude_none=True)` of a valid row, optionally without the slug.
+    `dumped`: the row is already a dump (read back from a signature), so its `runtime_config` is
+    not read again (a dump is not always a fixed point: an infinite cpu is dumped as null)."""
     out: dict[str, Any] = {}
     for key in DUMP_ORDER:
         if key == "slug" and not with_slug:
@@ -60,10 +44,10 @@ def dump_row(row: Mapping[str, Any], *, with_slug: bool) -> dict[str, Any]:
         value = row.get(key)
         if value is None:
             continue
-        if key == "runtime_config":
+        if key == "runtime_config" and not dumped:
             value = dump_runtime_config(value)
         elif key == "verifier" and isinstance(value, dict):
-            value = dump_row(value, with_slug=True)
+            value = dump_row(value, with_slug=True, dumped=dumped)
         out[key] = value
     return out
 
@@ -140,7 +124,7 @@ class V6Task:
 
     def upload_record(self) -> dict[str, Any]:
         """One item of `POST /v2/tasks/upload`: `name`, `env: {name}`, `task_id`, then the rest."""
-        row = dump_row(self.row, with_slug=True)
+        row = dump_row(self.row, with_slug=True, dumped=self.compacted)
         return {"name": row.pop("slug"), "env": {"name": row.pop("env")}, "task_id": row.pop("id"), **row}
 
     def __eq__(self, other: object) -> bool:
@@ -238,25 +222,8 @@ def _row_problems(row: Mapping[str, Any], where: str, notes: tuple[str, ...]) ->
 
 
 def _runtime_problems(config: Any) -> list[tuple[str, str]]:
-    if config is None:
-        return []
-    fix = "write runtime_config as an object with image or compose, resources and limits"
-    if not isinstance(config, dict):
-        return [(f"runtime_config must be an object, found {describe_type(config)}", fix)]
-    found = []
-    unknown = sorted(str(k) for k in config if k not in RUNTIME_KEYS)
-    if unknown:
-        found.append((f"runtime_config has unknown key(s) {', '.join(unknown)}", "use only " + ", ".join(RUNTIME_KEYS)))
-    image = config.get("image")
-    if image is not None and (not isinstance(image, str) or not image):
-        found.append(("runtime_config.image must be a non-empty string", fix))
-    if image is not None and config.get("compose") is not None:
-        found.append(("runtime_config accepts either image or compose, not both", "keep one of them"))
-    for key in ("compose", "resources", "limits"):
-        value = config.get(key)
-        if value is not None and not isinstance(value, dict):
-            found.append((f"runtime_config.{key} must be an object, found {describe_type(value)}", fix))
-    return found
+    """Every way `runtime_config` breaks the SDK's models (`hud.eval.runtime`)."""
+    return [(str(problem), problem.fix) for problem in read_runtime_config(config)[1]]
 
 
 def validate_task(task: V6Task) -> list[Problem]:

@@ -61,11 +61,11 @@ def oracle_env(home: Path, api_url: str) -> dict[str, str]:
 class Oracle:
     """The long-lived driver process (oracle_driver.py) in the oracle's interpreter."""
 
-    def __init__(self, home: Path, api_url: str, log: Path) -> None:
+    def __init__(self, home: Path, api_url: str, log: Path, python: Path = ORACLE_PYTHON, *args: str) -> None:
         self.env = oracle_env(home, api_url)
         self._log = open(log, "w", encoding="utf-8")
         self.proc = subprocess.Popen(
-            [str(ORACLE_PYTHON), str(DRIVER)],
+            [str(python), str(DRIVER), *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,

@@ -1,4 +1,6 @@
-"""Drive the official `hud sync tasks` (hud-python 0.5.41) in-process, for many task sets in a row.
+"""Drive the official `hud sync tasks` in-process, for many task sets in a row: hud-python 0.5.41,
+or with `--sdk v6` the `hud` 0.6.21 client (JSON rows read by `Task.model_validate`, signed by
+`_task_signature`, uploaded as `task_upload_payload` makes them; its `sync_tasks_command` run).
 
 Runs with the oracle's own interpreter, never with the test's: it imports `hud` and nothing of this
 repository. Starting the official CLI costs seconds; this process pays that once and then answers
@@ -6,9 +8,10 @@ one JSON request per stdin line with one JSON answer on its stdout. Everything t
 to stderr.
 
 Requests:
-- {"op": "rows", "rows": [...]}: each row read as `hud sync tasks` reads a JSON row (the loader's
-  `Task(**row)` and the command's own spec builder), answering per row either
-  {"signature", "record"} (what it would sign and upload) or {"refused": reason}.
+- {"op": "rows", "rows": [...], "cwd"?}: each row read as `hud sync tasks` reads a JSON row (v5:
+  the loader's `Task(**row)` and the command's own spec builder; v6: the JSON loader, in `cwd`),
+  answering per row either {"signature", "record"} (what it would sign and upload; v6 also "slug")
+  or {"refused": reason}.
 - {"op": "sync", "cwd", "taskset", "source", "dry_run"}: the command itself, called as the CLI calls
   it (with --yes), in `cwd`; answers {"exit", "create", "update", "unchanged", "uploaded"}.
 """
@@ -28,7 +31,11 @@ def main() -> None:
     os.dup2(2, 1)  # the SDK's console output goes to stderr, never into the answers
     sys.stdout = sys.stderr
     logging.disable(logging.CRITICAL)
+    read_rows, run_sync = v6_handlers() if sys.argv[1:] == ["--sdk", "v6"] else v5_handlers()
+    serve(channel, read_rows, run_sync)
 
+
+def v5_handlers() -> tuple[Any, Any]:
     import typer
 
     import hud.cli.sync as sync
@@ -80,41 +87,98 @@ def main() -> None:
         return answers
 
     def run_sync(request: dict[str, Any]) -> dict[str, Any]:
-        seen.clear()
-        os.chdir(request["cwd"])
-        code = 0
-        try:
-            sync.sync_tasks_command(
-                taskset=request["taskset"],
-                source=request["source"],
-                taskset_id=None,
-                task_filter=None,
-                exclude=None,
-                yes=True,
-                dry_run=bool(request.get("dry_run")),
-                force=False,
-                export=None,
-            )
-        except typer.Exit as err:
-            code = err.exit_code
-        except SystemExit as err:
-            code = err.code if isinstance(err.code, int) else 1
-        except Exception as err:  # noqa: BLE001 - the CLI would end with this traceback
+        return run_command(
+            request,
+            seen,
+            lambda dry_run: sync.sync_tasks_command(
+                taskset=request["taskset"], source=request["source"], taskset_id=None, task_filter=None,
+                exclude=None, yes=True, dry_run=dry_run, force=False, export=None,
+            ),
+        )
+
+    return read_rows, run_sync
+
+
+def v6_handlers() -> tuple[Any, Any]:
+    from pathlib import Path
+
+    import hud.cli.sync as sync
+    from hud.eval.sync import _task_signature, task_upload_payload
+    from hud.eval.task import Task
+
+    seen: dict[str, Any] = {}
+    original_diff, original_upload = sync.diff, sync.upload_taskset
+
+    def diff(local, remote):
+        plan = original_diff(local, remote)
+        seen["create"] = sorted(t.slug for t in plan.to_create)
+        seen["update"] = sorted(t.slug for t in plan.to_update)
+        seen["unchanged"] = sorted(t.slug for t in plan.unchanged)
+        return plan
+
+    def upload_taskset(platform, name, tasks, **kwargs):
+        seen["uploaded"] = sorted(t.slug for t in tasks)
+        return original_upload(platform, name, tasks, **kwargs)
+
+    sync.diff, sync.upload_taskset = diff, upload_taskset
+
+    def read_rows(rows: list[Any]) -> list[dict[str, Any]]:
+        """Each row as the JSON loader reads it (relative to the working folder)."""
+        answers = []
+        for item in rows:
+            try:
+                task = Task.model_validate(item, context={"base_path": Path.cwd().resolve()})
+                answers.append({"slug": task.slug, "signature": _task_signature(task), "record": task_upload_payload(task)})
+            except Exception as err:  # noqa: BLE001 - a refusal is an answer
+                answers.append({"refused": f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"})
+        return answers
+
+    def run_sync(request: dict[str, Any]) -> dict[str, Any]:
+        return run_command(
+            request,
+            seen,
+            lambda dry_run: sync.sync_tasks_command(
+                taskset=request["taskset"], source=request["source"], link_target=False, project=None,
+                task_filter=None, yes=True, dry_run=dry_run, force=False, export=None,
+            ),
+        )
+
+    return read_rows, run_sync
+
+
+def run_command(request: dict[str, Any], seen: dict[str, Any], call: Any) -> dict[str, Any]:
+    """`call(dry_run=...)`, the command, in the request's folder; its exit status and what the
+    patched plan and upload functions saw."""
+    seen.clear()
+    os.chdir(request["cwd"])
+    code = 0
+    try:
+        call(bool(request.get("dry_run")))
+    except SystemExit as err:
+        code = err.code if isinstance(err.code, int) else 1
+    except Exception as err:  # noqa: BLE001 - the CLI would end with this traceback
+        if type(err).__name__ == "Exit" and isinstance(getattr(err, "exit_code", None), int):  # typer.Exit
+            code = err.exit_code  # type: ignore[attr-defined]
+        else:
             code = 1
             seen["error"] = f"{type(err).__name__}: {err}"
-        return {
-            "exit": code,
-            "create": seen.get("create"),
-            "update": seen.get("update"),
-            "unchanged": seen.get("unchanged"),
-            "uploaded": seen.get("uploaded", []),
-            "error": seen.get("error"),
-        }
+    return {
+        "exit": code,
+        "create": seen.get("create"),
+        "update": seen.get("update"),
+        "unchanged": seen.get("unchanged"),
+        "uploaded": seen.get("uploaded", []),
+        "error": seen.get("error"),
+    }
 
+
+def serve(channel: Any, read_rows: Any, run_sync: Any) -> None:
     for line in sys.stdin:
         request = json.loads(line)
         try:
             if request["op"] == "rows":
+                if request.get("cwd"):  # where the rows' file would be
+                    os.chdir(request["cwd"])
                 answer: Any = {"rows": read_rows(request["rows"])}
             elif request["op"] == "sync":
                 answer = run_sync(request)

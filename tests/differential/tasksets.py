@@ -13,7 +13,7 @@ import copy
 import json
 import random
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 ENV_NAMES = ["Shop Env", "shop-env", "My_Env", "Émile", "ÄÖ", "a.b", "UPPER", "  spaced  ", "x--y", "café_bar", "", "日本"]
 SCENARIOS = ["buy", "refund", "check-out", "søk", "scenario_2"]
@@ -249,21 +249,42 @@ def mutations() -> list[tuple[str, bool, Any]]:
     ]
 
 
-def make_set(seed: int, size: int | None = None) -> dict[str, Any]:
+class Generation(NamedTuple):
+    """What differs between SDK generations in a task set: rows, refusals, mutations, the slug the
+    official client gives a row, and a row as a line of a tasks.py."""
+
+    make_row: Callable[[random.Random, str], dict[str, Any]]
+    refusals: list[tuple[str, Callable[[dict[str, Any]], Any]]]
+    mutations: Callable[[], list[tuple[str, bool, Any]]]
+    slug: Callable[[dict[str, Any]], str]
+    task_source: Callable[[dict[str, Any]], str]
+    imports: str
+    files: dict[str, str] = {}  # written next to every task file (files the rows name)
+
+
+def _v5_task(row: dict[str, Any]) -> str:
+    # As the SDK's loader builds a Task from a row: false args become {}.
+    return f"Task(**{ {**row, 'args': row.get('args') or {}}!r})"
+
+
+V5 = Generation(make_row, REFUSALS, mutations, lambda row: row["slug"].strip(), _v5_task, "from hud.eval.task import Task")
+
+
+def make_set(seed: int, size: int | None = None, generation: Generation = V5) -> dict[str, Any]:
     """A task set: valid rows, some refused rows, and one mutation of one valid row."""
     rng = random.Random(seed)
     size = size or rng.randrange(3, 9)
-    rows = [make_row(rng, f"t{seed}-{i}-{rng.choice(['a', 'é', 'z'])}") for i in range(size)]
+    rows = [generation.make_row(rng, f"t{seed}-{i}-{rng.choice(['a', 'é', 'z'])}") for i in range(size)]
     refused: dict[int, str] = {}
     if rng.random() < 0.35:
         broken = copy.deepcopy(rows)
         for index in rng.sample(range(size), rng.randrange(1, min(3, size) + 1)):
-            field, breaks = rng.choice(REFUSALS)
+            field, breaks = rng.choice(generation.refusals)
             breaks(broken[index])
             refused[index] = field
     else:
         broken = None
-    options = mutations()
+    options = generation.mutations()
     while True:
         target = rng.randrange(size)
         field, real, change = rng.choice(options)
@@ -276,16 +297,18 @@ def make_set(seed: int, size: int | None = None) -> dict[str, Any]:
         "broken": broken,
         "refused": refused,
         "mutated": mutated,
-        "mutation": {"slug": rows[target]["slug"].strip(), "field": field, "changes_signature": real},
+        "mutation": {"slug": generation.slug(rows[target]), "field": field, "changes_signature": real},
     }
 
 
-def write(rows: list[dict[str, Any]], folder: Path, kind: str) -> Path:
+def write(rows: list[dict[str, Any]], folder: Path, kind: str, generation: Generation = V5) -> Path:
     """Write the rows as `tasks.<kind>`; returns the file. Each JSON row is on its own line,
     `tasks.json` starting with `[` alone, so row i is on line i + 2 there and i + 1 in JSONL."""
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("tasks.*"):
         old.unlink()
+    for name, text in generation.files.items():
+        (folder / name).write_text(text, encoding="utf-8")
     if kind == "jsonl":
         path = folder / "tasks.jsonl"
         path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
@@ -299,11 +322,8 @@ def write(rows: list[dict[str, Any]], folder: Path, kind: str) -> Path:
         path.write_text(yaml.safe_dump(rows, allow_unicode=True, sort_keys=False), encoding="utf-8")
     elif kind == "py":
         path = folder / "tasks.py"
-        lines = ["from hud.eval.task import Task", "", "tasks = ["]
-        for row in rows:
-            # As the SDK's loader builds a Task from a row: false args become {}.
-            fields = {**row, "args": row.get("args") or {}}
-            lines.append(f"    Task(**{fields!r}),")
+        lines = [generation.imports, "", "tasks = ["]
+        lines += [f"    {generation.task_source(row)}," for row in rows]
         lines.append("]")
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     else:

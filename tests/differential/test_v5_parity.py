@@ -29,7 +29,7 @@ from hud_sync_hook.model import Location
 from hud_sync_hook.task_row import read_row
 from hud_sync_hook.validate import validate_task
 from tests.differential.conftest import ORACLE, ORACLE_PYTHON, SEED, SETS, Oracle, oracle_env
-from tests.differential.tasksets import make_set, row_line, write
+from tests.differential.tasksets import V5, Generation, make_set, row_line, write
 from tests.helpers.repo import REPO_ROOT
 from tests.helpers.secrets import HUD_API_KEY
 
@@ -46,8 +46,8 @@ def ours(*args: str, cwd: Path, python: str = sys.executable, env: dict[str, str
     return subprocess.run([python, "-m", "hud_sync_hook", *args], cwd=str(cwd), env=full_env, capture_output=True, text=True, timeout=300)
 
 
-def our_plan(source: Path, taskset: str, url: str, python: str, env: dict[str, str] | None = None) -> dict[str, Any]:
-    result = ours("plan", taskset, source.name, "--api-url", url, "--format", "json", cwd=source.parent, python=python, env=env)
+def our_plan(source: Path, taskset: str, url: str, python: str, env: dict[str, str] | None = None, sdk: tuple[str, ...] = ()) -> dict[str, Any]:
+    result = ours("plan", taskset, source.name, *sdk, "--api-url", url, "--format", "json", cwd=source.parent, python=python, env=env)
     assert result.returncode == 0, f"plan of {source} failed:\n{result.stderr}"
     data = json.loads(result.stdout)
     return {
@@ -89,13 +89,16 @@ def test_every_row_signs_and_uploads_as_the_sdk_reads_it(oracle: Oracle):
     assert not disagreements, f"{len(disagreements)} of {len(rows)} rows differ:\n" + "\n".join(disagreements[:20])
 
 
-def _check_set(seed: int, oracle: Oracle, url: str, root: Path) -> list[str]:
-    """Run (refusals), (a), (b), (c) for one set; returns what disagreed."""
+def _check_set(
+    seed: int, oracle: Oracle, url: str, root: Path, generation: Generation = V5, sdk_python: Path = ORACLE_PYTHON, sdk: tuple[str, ...] = ()
+) -> list[str]:
+    """Run (refusals), (a), (b), (c) for one set of `generation`; returns what disagreed. A tasks.py
+    is run with `sdk_python`, where that generation's SDK is installed; `sdk` is our `--sdk` option."""
     kind = KINDS[seed % len(KINDS)]
-    taskset = make_set(seed)
+    taskset = make_set(seed, generation=generation)
     rows = taskset["rows"]
-    slugs = sorted(row["slug"].strip() for row in rows)
-    python = str(ORACLE_PYTHON) if kind == "py" else sys.executable
+    slugs = sorted(generation.slug(row) for row in rows)
+    python = str(sdk_python) if kind == "py" else sys.executable
     env = _sdk_env(oracle) if kind == "py" else None
     folder = root / f"set-{seed}"
     problems: list[str] = []
@@ -105,11 +108,11 @@ def _check_set(seed: int, oracle: Oracle, url: str, root: Path) -> list[str]:
             problems.append(f"set {seed} ({kind}): {what}: got {got!r}, wanted {wanted!r}")
 
     if taskset["broken"] is not None and kind != "py":
-        source = write(taskset["broken"], folder, kind)
+        source = write(taskset["broken"], folder, kind, generation)
         answers = oracle.ask({"op": "rows", "rows": taskset["broken"]})["rows"]
         official = {row_line(kind, i) for i, answer in enumerate(answers) if "refused" in answer}
         expect("rows the official client refuses", official, {row_line(kind, i) for i in taskset["refused"]})
-        result = ours("apply", f"refused-{seed}", source.name, "--api-url", url, "--yes", cwd=folder)
+        result = ours("apply", f"refused-{seed}", source.name, *sdk, "--api-url", url, "--yes", cwd=folder)
         expect("our exit status on refused rows", result.returncode, 1)
         expect("rows ours refuses", refused_lines(result.stderr, source.name), official)
         synced = oracle.ask({"op": "sync", "cwd": str(folder), "taskset": f"refused-{seed}", "source": source.name, "dry_run": False})
@@ -117,16 +120,16 @@ def _check_set(seed: int, oracle: Oracle, url: str, root: Path) -> list[str]:
         expect("official upload despite refused rows", synced["uploaded"], [])
 
     # (a) the official client uploads; ours then finds every task unchanged.
-    source = write(rows, folder, kind)
+    source = write(rows, folder, kind, generation)
     up = oracle.ask({"op": "sync", "cwd": str(folder), "taskset": f"official-{seed}", "source": source.name, "dry_run": False})
     expect("official upload", (up["exit"], up["uploaded"], up.get("error")), (0, slugs, None))
-    expect("(a) our plan after the official upload", our_plan(source, f"official-{seed}", url, python, env), {"create": [], "update": [], "unchanged": slugs})
+    expect("(a) our plan after the official upload", our_plan(source, f"official-{seed}", url, python, env, sdk), {"create": [], "update": [], "unchanged": slugs})
     if kind == "jsonl":
-        yaml_source = write(rows, root / f"set-{seed}-yaml", "yaml")
-        expect("(a) our plan of the YAML copy", our_plan(yaml_source, f"official-{seed}", url, python), {"create": [], "update": [], "unchanged": slugs})
+        yaml_source = write(rows, root / f"set-{seed}-yaml", "yaml", generation)
+        expect("(a) our plan of the YAML copy", our_plan(yaml_source, f"official-{seed}", url, python, None, sdk), {"create": [], "update": [], "unchanged": slugs})
 
     # (b) ours uploads; the official dry run then has nothing to do.
-    applied = ours("apply", f"ours-{seed}", source.name, "--api-url", url, "--yes", cwd=folder, python=python, env=env)
+    applied = ours("apply", f"ours-{seed}", source.name, *sdk, "--api-url", url, "--yes", cwd=folder, python=python, env=env)
     expect("our upload", (applied.returncode, applied.stderr if applied.returncode else ""), (0, ""))
     dry = oracle.ask({"op": "sync", "cwd": str(folder), "taskset": f"ours-{seed}", "source": source.name, "dry_run": True})
     expect("(b) official dry run after our upload", (dry["exit"], dry["create"], dry["update"], dry["unchanged"], dry["uploaded"]), (0, [], [], slugs, []))
@@ -135,11 +138,11 @@ def _check_set(seed: int, oracle: Oracle, url: str, root: Path) -> list[str]:
     mutation = taskset["mutation"]
     flagged = [mutation["slug"]] if mutation["changes_signature"] else []
     unchanged = sorted(set(slugs) - set(flagged))
-    source = write(taskset["mutated"], folder, kind)
+    source = write(taskset["mutated"], folder, kind, generation)
     for uploaded_by in ("official", "ours") if kind != "py" else ("official",):
         name = f"{uploaded_by}-{seed}"
         what = f"(c) {mutation['field']} of {mutation['slug']} mutated, against the {uploaded_by} upload"
-        expect(f"{what}: our plan", our_plan(source, name, url, python, env), {"create": [], "update": flagged, "unchanged": unchanged})
+        expect(f"{what}: our plan", our_plan(source, name, url, python, env, sdk), {"create": [], "update": flagged, "unchanged": unchanged})
         dry = oracle.ask({"op": "sync", "cwd": str(folder), "taskset": name, "source": source.name, "dry_run": True})
         expect(f"{what}: official dry run", (dry["exit"], dry["create"], dry["update"], dry["unchanged"]), (0, [], flagged, unchanged))
     return problems

@@ -60,7 +60,10 @@ RESULTS = HERE / "RESULTS.md"
 MODULES: dict[str, list[str]] = {
     "hud_sync_hook/plan.py": ["tests/core/test_plan.py", "tests/core/test_diff.py"],
     "hud_sync_hook/diff.py": ["tests/core/test_diff.py", "tests/dialect/test_v6_diff.py"],
-    "hud_sync_hook/model.py": ["tests/core/test_model.py", "tests/core/test_validate.py", "tests/test_signature_equivalence.py"],
+    "hud_sync_hook/model.py": [
+        "tests/core/test_model.py", "tests/core/test_validate.py", "tests/test_signature_equivalence.py",
+        "tests/core/test_diff.py",
+    ],
     "hud_sync_hook/task_row.py": ["tests/core/test_task_row.py"],
     "hud_sync_hook/validate.py": ["tests/core/test_validate.py"],
     "hud_sync_hook/jsonstream.py": ["tests/core/test_jsonstream.py"],
@@ -78,6 +81,9 @@ MODULES: dict[str, list[str]] = {
         "tests/github/test_parts.py::test_markdown_stays_within_its_limit_and_balanced",
     ],
     "hud_sync_hook/dialect/v6_model.py": ["tests/dialect/test_v6_model.py", "tests/dialect/test_v6_model_rules.py"],
+    "hud_sync_hook/dialect/v6_runtime.py": ["tests/dialect/test_v6_runtime.py", "tests/dialect/test_v6_model_rules.py"],
+    "hud_sync_hook/dialect/v6_compose.py": ["tests/dialect/test_v6_compose_files.py"],
+    "hud_sync_hook/dialect/sniff.py": ["tests/dialect/test_detect.py"],
     "hud_sync_hook/dialect/__init__.py": ["tests/dialect/test_choose.py"],
     "hud_sync_hook/dialect/v5.py": ["tests/dialect/test_v5.py", "tests/dialect/test_choose.py::test_both_dialects_offer_every_part"],
     # discovery, the config file and the platform calls mixed with pure parts: tests that run no

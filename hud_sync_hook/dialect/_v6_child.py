@@ -33,9 +33,25 @@ def is_taskset(value: Any) -> bool:
 def dump(task: Any) -> dict[str, Any]:
     """The task as the SDK dumps it (`model_dump(mode="json", exclude_none=True)`)."""
     if callable(getattr(task, "model_dump", None)):
-        return task.model_dump(mode="json", exclude_none=True)
+        row = task.model_dump(mode="json", exclude_none=True)
+        _keep_infinite_cpu(row, task)
+        return row
     row = {key: getattr(task, key, None) for key in ("env", "id", "args", "slug", "validation", "agent_config", "columns", "runtime_config", "verifier")}
     return {key: value for key, value in row.items() if value is not None}
+
+
+def _keep_infinite_cpu(row: dict[str, Any], task: Any) -> None:
+    """A cpu of infinity is dumped as null and kept, where a null written there is dropped: hand
+    it over as the text "inf", which the row reader reads as the SDK does (and dumps as null)."""
+    resources = (row.get("runtime_config") or {}).get("resources") if isinstance(row.get("runtime_config"), dict) else None
+    if not isinstance(resources, dict) or resources.get("cpu", 0) is not None:
+        return
+    try:
+        cpu = task.model_dump(mode="python", exclude_none=True)["runtime_config"]["resources"]["cpu"]
+    except Exception:  # noqa: BLE001 - a shape this child does not know: leave the dump as it is
+        return
+    if cpu == float("inf"):
+        resources["cpu"] = "inf"
 
 
 def collect(module: Any, source_file: Path) -> list[dict[str, Any]]:

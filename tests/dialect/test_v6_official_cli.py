@@ -197,3 +197,34 @@ def test_projects_by_name_and_from_the_environment_as_the_official_client(tmp_pa
         assert theirs.returncode != 0 and ours.returncode == 1
         assert "may not create tasksets in the project" in ours.stderr
         assert server.stderr_text().count("POST /v2/tasks/upload") == 2
+
+
+def test_an_infinite_cpu_in_a_tasks_py_is_signed_as_the_official_client_signs_it(tmp_path: Path):
+    # The SDK dumps a cpu of float("inf") as null inside `resources` and keeps the key, so such a
+    # task never matches its own upload (read back, the null is dropped): the official client
+    # plans it as an update every time, and so must we, and both tools must upload the same.
+    project = tmp_path / "proj"
+    make_repo(project, {})
+    (project / "tasks.py").write_text(
+        "from hud.eval import Task\n"
+        "endless = Task(env='e', id='t', slug='endless', args={'n': 1},\n"
+        "               runtime_config={'image': 'x', 'resources': {'cpu': float('inf')}})\n"
+        "two = Task(env='e', id='t', slug='two', args={'n': 2}, runtime_config={'image': 'x', 'resources': {'cpu': 2}})\n",
+        encoding="utf-8",
+    )
+    python, home = str(oracle_dir() / "bin" / "python"), tmp_path / "home"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(project), "HUD_API_KEY": KEY, "PYTHONPATH": str(REPO_ROOT)}
+    with start_serve(tmp_path, "--api-key", KEY) as server:
+        done = run_official("sync", "tasks", "alpha", "tasks.py", "--yes", "--json", cwd=project, home=home, url=server.url, key=KEY)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        applied = subprocess.run(
+            [python, "-m", "hud_sync_hook", "apply", "beta", "tasks.py", "--api-url", server.url, "--yes"],
+            cwd=project, env=env, capture_output=True, text=True, timeout=180,
+        )
+        assert applied.returncode == 0, applied.stderr[-3000:]
+        for taskset in ("alpha", "beta"):  # uploaded by the official client, then by us
+            official = official_plan(project, home, server.url, taskset, "tasks.py")
+            assert (official["create_count"], official["update_count"], official["unchanged_count"]) == (0, 1, 1), taskset
+            ours = our_plan(project, server.url, taskset, "tasks.py", python=python)
+            assert ours["counts"] == {"create": 0, "update": 1, "unchanged": 1, "remote_only": 0, "renames": 0}, taskset
+            assert [task["slug"] for task in ours["update"]] == ["endless"]

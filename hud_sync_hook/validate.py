@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from hud_sync_hook.model import MAX_SLUG_LENGTH, Problem, TaskSpec, describe_type
 
@@ -150,21 +150,19 @@ def _may_hold_non_finite(task: TaskSpec) -> bool:
 
 def validate(tasks: Iterable[TaskSpec]) -> list[Problem]:
     """Every problem of every task, then duplicate slugs (each later copy names the first)."""
+    return validate_each(tasks, validate_task, "give every task its own slug")
+
+
+def validate_each(tasks: Iterable[Any], check: Callable[[Any], list[Problem]], fix: str) -> list[Problem]:
+    """What `check` finds in each task, and each later copy of a slug, naming the first (shared by
+    the SDK generations, which differ in their checks and in how a slug is given)."""
     problems: list[Problem] = []
-    first_seen: dict[str, TaskSpec] = {}
+    first_seen: dict[str, Any] = {}
     for task in tasks:
-        problems.extend(validate_task(task))
+        problems.extend(check(task))
         slug = task.slug
         if isinstance(slug, str) and slug:
-            first = first_seen.get(slug)
-            if first is None:
-                first_seen[slug] = task
-            else:
-                problems.append(
-                    Problem(
-                        task.location,
-                        f"duplicate slug {slug!r} (first defined at {first.location})",
-                        "give every task its own slug",
-                    )
-                )
+            first = first_seen.setdefault(slug, task)
+            if first is not task:
+                problems.append(Problem(task.location, f"duplicate slug {slug!r} (first defined at {first.location})", fix))
     return problems

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping
 from hud_sync_hook.dialect.v6_runtime import dump_runtime_config, read_runtime_config
 from hud_sync_hook.diff import RemoteTask, Rules
 from hud_sync_hook.model import Location, Problem, canonical_json, describe_type, signature_digest
+from hud_sync_hook.validate import validate_each
 
 #: The fields of a v6 task row after `env`, `id`, `args` and `slug`, in the model's order.
 OPTIONAL_FIELDS = ("validation", "agent_config", "columns", "runtime_config", "verifier")
@@ -266,22 +267,7 @@ def compact_if_valid(task: V6Task) -> None:
 def validate(tasks: Iterable[V6Task]) -> list[Problem]:
     """Every problem of every task, then duplicate slugs (the default slug leaves out the env, so
     one template with the same args in two environments collides, as in the SDK)."""
-    problems: list[Problem] = []
-    first_seen: dict[str, V6Task] = {}
-    for task in tasks:
-        problems.extend(validate_task(task))
-        slug = task.slug
-        if isinstance(slug, str) and slug:
-            first = first_seen.setdefault(slug, task)
-            if first is not task:
-                problems.append(
-                    Problem(
-                        task.location,
-                        f"duplicate slug {slug!r} (first defined at {first.location})",
-                        "give each task its own slug=",
-                    )
-                )
-    return problems
+    return validate_each(tasks, validate_task, "give each task its own slug=")
 
 
 # -- the remote side ------------------------------------------------------------------------------

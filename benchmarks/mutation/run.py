@@ -83,7 +83,15 @@ MODULES: dict[str, list[str]] = {
     "hud_sync_hook/dialect/v6_model.py": ["tests/dialect/test_v6_model.py", "tests/dialect/test_v6_model_rules.py"],
     "hud_sync_hook/dialect/v6_runtime.py": ["tests/dialect/test_v6_runtime.py", "tests/dialect/test_v6_model_rules.py"],
     "hud_sync_hook/dialect/v6_compose.py": ["tests/dialect/test_v6_compose_files.py"],
-    "hud_sync_hook/dialect/sniff.py": ["tests/dialect/test_detect.py"],
+    # the rules table first; then test_detect.py's reading tests (its CLI and real-SDK runs read
+    # nothing the tables do not, at seconds each)
+    "hud_sync_hook/dialect/sniff.py": ["tests/dialect/test_sniff_rules.py"] + [
+        f"tests/dialect/test_detect.py::{t}" for t in (
+            "test_python_files_are_read_by_their_syntax", "test_imports_are_not_followed_out_of_the_repository",
+            "test_a_task_file_linking_out_of_the_repository_says_nothing", "test_an_import_cycle_ends",
+            "test_rows_are_read_by_their_shape", "test_nothing_is_imported_to_decide",
+        )
+    ],
     "hud_sync_hook/dialect/__init__.py": ["tests/dialect/test_choose.py"],
     "hud_sync_hook/dialect/v5.py": ["tests/dialect/test_v5.py", "tests/dialect/test_choose.py::test_both_dialects_offer_every_part"],
     # discovery, the config file and the platform calls mixed with pure parts: tests that run no

@@ -141,7 +141,7 @@ def _yaml_rows(text: str) -> Iterator[tuple[dict[str, Any], int]]:
     indent: int | None = None  # the column of the task list's dashes
     row: dict[str, Any] | None = None
     row_line = 0
-    key_column = 0
+    key_column: int | None = 0  # None: a dash alone, its keys at the column of the next line
     pending_env = False
     for number, raw in enumerate(lines, 1):
         stripped = raw.strip()
@@ -159,10 +159,12 @@ def _yaml_rows(text: str) -> Iterator[tuple[dict[str, Any], int]]:
             indent = len(item.group(1))
             row, row_line = {}, number
             rest = item.group(2)
-            key_column = len(raw) - len(rest) if rest else indent + 2
+            key_column = len(raw) - len(rest) if rest else None
             if rest:
                 pending_env = _yaml_key(row, rest)
             continue
+        if row is not None and key_column is None and column > indent:
+            key_column = column
         if row is None and indent is None and column == 0:
             match = _YAML_KEY.match(stripped)
             if match and match.group(1) != "tasks":  # a single task written as a mapping

@@ -135,7 +135,7 @@ PYTHON = {
         "tasks.py", [("v5", "tasks.py:3", "env(...) calls an Environment to make a task (a hud 0.6 Environment cannot be called)")],
     ),
     "a star import does not reach names imported from elsewhere": (
-        {"pkg/__init__.py": "", "pkg/Taskset.py": "", "tasks.py": "from hud.eval import *\nfrom shapes import Task\nfrom pkg import Taskset\na = Task(id='x')\nb = Taskset('s')\n"},
+        {"pkg/__init__.py": "", "pkg/Taskset.py": "", "tasks.py": "from hud.eval import *\nfrom shapes import Task\nfrom pkg import Taskset\nimport Environment\na = Task(id='x')\nb = Taskset('s')\ne = Environment('x')\nf = e('y')\n"},
         "tasks.py", [],
     ),
     # Environments
@@ -161,9 +161,9 @@ PYTHON = {
             "import hud\nfrom hud.environment.environment import Environment as V5\nfrom hud.environment.env import Environment as V6\n"
             "from hud.environment import Environment as M\n"
             "a = V5('a')\nb = V6('b')\nc = M('c')\nd = hud.Environment('d')\n"
-            "from hud.eval import Task\nt = [Task(env=a), Task(env=b), Task(env=c), Task(env=d), Task(env=hud.environment.Environment('x'))]\n"
+            "from hud.eval import Task\nt = [\nTask(env=a),\nTask(env=b),\nTask(env=c),\nTask(env=d),\nTask(env=hud.environment.Environment('x'))]\n"
         )},
-        "tasks.py", [("v5", "tasks.py:10", TASK_V5_ENV)],
+        "tasks.py", [("v5", f"tasks.py:{n}", TASK_V5_ENV) for n in range(11, 16)],
     ),
     # one line, two facts
     "one line: the first fact of each generation, v5 listed first": (
@@ -225,6 +225,10 @@ PYTHON = {
         [("v6", "tasks.py:4", "m.count(...) calls the template defined at lib/letters.py:6"),
          ("v6", "tasks.py:5", "pkg.count(...) calls the template defined at pkg/letters.py:6"),
          ("v5", "tasks.py:6", "pkg.env(...) calls an Environment to make a task")],
+    ),
+    "`import package.module` binds the package": (
+        {"pkg/__init__.py": "from .letters import count\n", "pkg/letters.py": TEMPLATES, "tasks.py": "import pkg.letters\na = pkg.count(n=1)\n"},
+        "tasks.py", [("v6", "tasks.py:2", "pkg.count(...) calls the template defined at pkg/letters.py:6")],
     ),
     "a long module and template name are shortened": (
         {f"{'m' * 41}.py": ENV + f"\n\n@env.template()\ndef {'t' * 41}(): pass\n",
@@ -336,7 +340,7 @@ DATA = {
     ),
     "JSON: a list cut after a comma": ({"tasks.json": "[" + json.dumps(V6) + ",\n  "}, "tasks.json", [("v6", "tasks.json:1", ROW_V6)]),
     "JSON: a list whose rows are not separated by commas stops": (
-        {"tasks.json": "[" + json.dumps(V6) + "\n" + json.dumps(V5) + "]"}, "tasks.json", [("v6", "tasks.json:1", ROW_V6)],
+        {"tasks.json": "[" + json.dumps(V6) + "\n;" + json.dumps(V5) + "]"}, "tasks.json", [("v6", "tasks.json:1", ROW_V6)],
     ),
     "JSON: an empty list, a string": ({"tasks.json": "[ ]", "b.json": '"x"'}, "tasks.json", []),
     "JSON: broken after the first row": ({"tasks.json": "[" + json.dumps(V6) + ", {" + json.dumps(V5)}, "tasks.json", [("v6", "tasks.json:1", ROW_V6)]),
@@ -364,6 +368,13 @@ DATA = {
         {"tasks.yaml": "-\n  id: a\n  env: e\n-   slug: b\n    scenario: s\n"}, "tasks.yaml",
         [("v6", "tasks.yaml:1", ROW_V6), ("v5", "tasks.yaml:4", "a row with scenario")],
     ),
+    "YAML: a dash alone, its keys indented further than two": (
+        {"tasks.yaml": "-\n    # first\n    id: a\n    env:\n      name: e\n      scenario: s\n-\n-\n      scenario: s\n"}, "tasks.yaml",
+        [("v5", "tasks.yaml:1", "a row with env as an object")],
+    ),
+    "YAML: a dash alone under tasks:": (
+        {"tasks.yml": "tasks:\n  -\n     id: a\n     env: e\n"}, "tasks.yml", [("v6", "tasks.yml:2", ROW_V6)],
+    ),
     "YAML: a single task written as a mapping": (
         {"tasks.yaml": "# one\nslug: a\nscenario: s\nenv:\n  name: e\n"}, "tasks.yaml", [("v5", "tasks.yaml:2", "a row with scenario")],
     ),
@@ -372,6 +383,21 @@ DATA = {
     ),
     "YAML: a value glued to its colon is no key": ({"tasks.yaml": "- id: a\n  scenario:x\n  env:e\n"}, "tasks.yaml", [("v6", "tasks.yaml:1", "a row with id and no scenario")]),
     "YAML: an indented start is no single mapping": ({"tasks.yaml": "  scenario: s\n  slug: a\n"}, "tasks.yaml", []),
+    "YAML: comments, blank lines and document markers do not end an env block": (
+        {"tasks.yaml": "- id: a\n  env:\n    # the env\n\n---\n...\n    name: x\n"}, "tasks.yaml", [("v5", "tasks.yaml:1", "a row with env as an object")],
+    ),
+    "YAML: a comment deeper than an empty env is no block": (
+        {"tasks.yaml": "- id: a\n  env:\n    # no env below\n  args: {}\n"}, "tasks.yaml", [("v6", "tasks.yaml:1", "a row with id and no scenario")],
+    ),
+    "YAML: a line less indented ends what an empty env could hold": (
+        {"tasks.yaml": "- id: a\n  env:\n x\n    name: e\n"}, "tasks.yaml", [("v6", "tasks.yaml:1", "a row with id and no scenario")],
+    ),
+    "YAML: a line that is no key holds nothing below it": (
+        {"tasks.yaml": "- id: a\n  scenario:x\n    name: e\n"}, "tasks.yaml", [("v6", "tasks.yaml:1", "a row with id and no scenario")],
+    ),
+    "YAML: an empty env stays the first of a repeated key": (
+        {"tasks.yaml": "- id: a\n  env:\n  env: x\n"}, "tasks.yaml", [("v6", "tasks.yaml:1", "a row with id and no scenario")],
+    ),
     "YAML: under tasks:, a task per dash": (
         {"tasks.yaml": "tasks:\n  - slug: a\n    scenario: s\n  - id: b\n    env: e\n"}, "tasks.yaml",
         [("v5", "tasks.yaml:2", "a row with scenario"), ("v6", "tasks.yaml:4", ROW_V6)],
@@ -451,6 +477,26 @@ def test_at_most_32_other_modules_are_read(tmp_path: Path):
     expected = [("v6", f"tasks.py:{n + 1 + i}", f"t{i}(...) calls the template defined at lib/m{i}.py:6") for i in range(FOLLOW_LIMIT)]
     expected.append(("v6", f"tasks.py:{2 * n + 2}", "again(...) calls the template defined at lib/m0.py:6"))
     assert verdict(tmp_path, "tasks.py") == expected
+
+
+def test_a_project_module_named_hud_is_never_read_for_hud_imports(tmp_path: Path):
+    """`import hud` and `from hud import ...` name the SDK: a project file called hud.py is not
+    read for them (it would take a place among the 32 modules followed)."""
+    _many_templates(tmp_path, FOLLOW_LIMIT)
+    lines = ["import hud", "import hud.eval", "from hud import Environment"]
+    lines += [f"from lib.m{i} import t{i}" for i in range(FOLLOW_LIMIT)] + [f"x = t{FOLLOW_LIMIT - 1}()"]
+    write_files(tmp_path, {"hud.py": TEMPLATES, "hud/__init__.py": TEMPLATES, "hud/eval.py": TEMPLATES, "sub/task.py": "\n".join(lines) + "\n"})
+    n = FOLLOW_LIMIT - 1
+    assert verdict(tmp_path, "sub/task.py") == [("v6", f"sub/task.py:{len(lines)}", f"t{n}(...) calls the template defined at lib/m{n}.py:6")]
+
+
+def test_a_star_import_reads_only_the_module_it_names(tmp_path: Path):
+    _many_templates(tmp_path, FOLLOW_LIMIT)
+    write_files(tmp_path, {"lib/*.py": TEMPLATES})  # a file no import can name
+    lines = ["from lib import *"] + [f"from lib.m{i} import t{i}" for i in range(FOLLOW_LIMIT)] + [f"x = t{FOLLOW_LIMIT - 1}()"]
+    write_files(tmp_path, {"tasks.py": "\n".join(lines) + "\n"})
+    n = FOLLOW_LIMIT - 1
+    assert verdict(tmp_path, "tasks.py") == [("v6", f"tasks.py:{len(lines)}", f"t{n}(...) calls the template defined at lib/m{n}.py:6")]
 
 
 def test_modules_that_cannot_be_parsed_count_toward_the_limit(tmp_path: Path):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hud_sync_hook.dialect import choose, decide
+from hud_sync_hook.dialect import choose, decide, file_generation
 from hud_sync_hook.dialect.sniff import (
     FOLLOW_LIMIT,
     PARSE_BYTES,
@@ -79,6 +79,10 @@ PYTHON = {
         {"tasks.py": "from hud.eval import Task\na = Task(env=f'{x}', id='i')\nb = Task(env=x + 'y', id='i')\nc = Task(env='y' + x)\n"},
         "tasks.py", [("v6", "tasks.py:2", TASK_V6), ("v6", "tasks.py:3", TASK_V6), ("v6", "tasks.py:4", "a Task with env as a string")],
     ),
+    "Task with env an environment's name": (
+        {"tasks.py": "from hud.eval import Task\na = Task(env=e.name, id='i')\nb = Task(env=e.names, id='j')\n"},
+        "tasks.py", [("v6", "tasks.py:2", TASK_V6), ("v6", "tasks.py:3", "a Task with an id and no scenario")],
+    ),
     "Task with env that is no string": (
         {"tasks.py": "from hud.eval import Task\na = Task(env=x + y, id='i')\nb = Task(env=x - 'y')\nc = Task(env=cfg.title)\nd = Task(env=3)\n"},
         "tasks.py", [("v6", "tasks.py:2", "a Task with an id and no scenario")],
@@ -134,6 +138,9 @@ PYTHON = {
         {"tasks.py": "from hud import *\nenv = Environment('e')\nt = env('checkout')\n"},
         "tasks.py", [("v5", "tasks.py:3", "env(...) calls an Environment to make a task (a hud 0.6 Environment cannot be called)")],
     ),
+    "a star import does not reach modules imported whole": (
+        {"tasks.py": "from hud.eval import *\nimport Taskset\nimport Task\nb = Taskset('s')\nc = Task(id='x')\n"}, "tasks.py", [],
+    ),
     "a star import does not reach names imported from elsewhere": (
         {"pkg/__init__.py": "", "pkg/Taskset.py": "", "tasks.py": "from hud.eval import *\nfrom shapes import Task\nfrom pkg import Taskset\nimport Environment\na = Task(id='x')\nb = Taskset('s')\ne = Environment('x')\nf = e('y')\n"},
         "tasks.py", [],
@@ -183,10 +190,13 @@ PYTHON = {
             "c = {'id': 'i', 'env': OBJ}\n"
             "d = {'id': 'i', 'env': NAME}\n"
             "e = {'env': 'x', 'scenario': 'c'}\n"
+            "f = {'id': 'i', 'env': {'name': 'x'}}\n"
+            "g = {'env': 'letters', 'id': 'count'}\n"
         )},
         "tasks.py",
         [("v5", "tasks.py:3", "a row with scenario"), ("v5", "tasks.py:4", "a row with scenario"), ("v5", "tasks.py:5", "a row with env as an object"),
-         ("v6", "tasks.py:6", ROW_V6), ("v5", "tasks.py:7", "a row with scenario")],
+         ("v6", "tasks.py:6", ROW_V6), ("v5", "tasks.py:7", "a row with scenario"), ("v5", "tasks.py:8", "a row with env as an object"),
+         ("v6", "tasks.py:9", ROW_V6)],
     ),
     "dicts that are no rows say nothing": (
         {"tasks.py": (
@@ -280,8 +290,8 @@ PYTHON = {
     ),
     # files that do not parse: their decorators, read as text
     "a file with a syntax error is read for its decorators": (
-        {"tasks.py": "import hud\n\n@env.scenario('x')\ndef (\n@  a.b.template  (\n"},
-        "tasks.py", [("v6", "tasks.py:5", "@env.template"), ("v5", "tasks.py:3", "@env.scenario")],
+        {"tasks.py": "\nimport hud\n\n@env.scenario('x')\ndef (\n@  a.b.template  (\n"},
+        "tasks.py", [("v6", "tasks.py:6", "@env.template"), ("v5", "tasks.py:4", "@env.scenario")],
     ),
     "a file with a null byte is read for its decorators": (
         {"tasks.py": "@env.template()\ndef f(): pass\n\x00\n"}, "tasks.py", [("v6", "tasks.py:1", "@env.template")],
@@ -596,7 +606,10 @@ def test_one_file_alone_follows_its_imports_within_its_folder(tmp_path: Path):
     assert [(e.generation, e.where, e.what) for e in found] == [("v6", "shown.py:2", "count(...) calls the template defined at letters.py:6")]
     assert [(e.where, e.what) for e in file_evidence(tmp_path / "evals" / "set.yaml", "s.yaml")] == [("s.yaml:1", "a row with scenario")]
     (tmp_path / "folder.json").mkdir()
+    (tmp_path / "folder.py").mkdir()
     assert file_evidence(tmp_path / "folder.json", "folder.json") == []
+    assert file_evidence(tmp_path / "folder.py", "folder.py") == []
+    assert file_generation(tmp_path / "folder.py") is None
 
 
 def test_where_a_fact_was_seen():

@@ -34,7 +34,8 @@ from typing import Any, Iterator
 SNIFF_BYTES = 1 << 20
 #: A Python file larger than this is read as text only (its decorators), not parsed.
 PARSE_BYTES = 4 << 20
-#: At most this many other project modules are read to follow imports, per task file.
+#: At most this many other project modules are read to follow imports, per reading (the task files
+#: of one source share them: a module read for one is not read again for the next).
 FOLLOW_LIMIT = 32
 
 _ENVIRONMENT = {

@@ -382,6 +382,9 @@ DATA = {
         {"tasks.yaml": "-\n    # first\n    id: a\n    env:\n      name: e\n      scenario: s\n-\n-\n      scenario: s\n"}, "tasks.yaml",
         [("v5", "tasks.yaml:1", "a row with env as an object")],
     ),
+    "YAML: a line at a lone dash's column is no key of its task": (
+        {"tasks.yaml": "-\nscenario: s\n- id: a\n  env: e\n"}, "tasks.yaml", [("v6", "tasks.yaml:3", ROW_V6)],
+    ),
     "YAML: a dash alone under tasks:": (
         {"tasks.yml": "tasks:\n  -\n     id: a\n     env: e\n"}, "tasks.yml", [("v6", "tasks.yml:2", ROW_V6)],
     ),

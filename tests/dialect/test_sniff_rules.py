@@ -441,11 +441,12 @@ def test_only_the_first_mebibyte_of_a_data_file_is_read(tmp_path: Path):
     pad = json.dumps({"slug": "p" * 1000}) + "\n"
     body = first + pad * ((SNIFF_BYTES - len(first)) // len(pad))
     last = json.dumps(V5) + "\n"
-    body += " " * (SNIFF_BYTES - len(body) - len(last) + 1) + "\n"  # the v5 row begins one byte before the limit
+    body += " " * (SNIFF_BYTES - len(body) - len(last) + 1) + "\n"
+    assert len(body + last) - 2 == SNIFF_BYTES  # the v5 row's closing brace is the first byte not read
     (tmp_path / "tasks.jsonl").write_text(body + last, encoding="utf-8")
     assert SNIFF_BYTES == 1 << 20
     assert verdict(tmp_path) == [("v6", "tasks.jsonl:1", ROW_V6)]  # cut short, the v5 row is no row
-    (tmp_path / "tasks.jsonl").write_text(body[:-2] + "\n" + last, encoding="utf-8")  # now it ends at the limit
+    (tmp_path / "tasks.jsonl").write_text(body[:-2] + "\n" + last, encoding="utf-8")  # one byte less: its brace is the last byte read
     lines = (body[:-2] + "\n").count("\n") + 1
     assert verdict(tmp_path) == [("v6", "tasks.jsonl:1", ROW_V6), ("v5", f"tasks.jsonl:{lines}", "a row with scenario")]
 

@@ -44,8 +44,8 @@ _TOPOLOGY = re.compile(r"[1-9]\d*(?:x[1-9]\d*)+", re.ASCII)
 class RuntimeProblem(Exception):
     """A field of `runtime_config` the SDK refuses: where it is, what is wrong and the fix."""
 
+    # BaseException keeps (path, message, fix) as its args, so a problem copies and pickles whole.
     def __init__(self, path: str, message: str, fix: str) -> None:
-        super().__init__(f"{path} {message}")
         self.path = path
         self.message = message
         self.fix = fix
@@ -108,14 +108,14 @@ class _Reader:
 
     # -- models -----------------------------------------------------------------------------------
 
-    def fields(self, value: Any, path: str, known: tuple[str, ...], *, forbid: bool, what: str) -> Any:
-        """The object's keys, refusing unknown ones when the model forbids them."""
+    def fields(self, value: Any, path: str, *, only: tuple[str, ...] | None = None, what: str) -> Any:
+        """The object's keys, refusing any key not in `only` when given (a model that forbids extras)."""
         if not isinstance(value, dict):
             return self.bad(path, f"must be an object ({what}), found {describe_type(value)}", f"write {path} as an object")
-        if forbid:
-            unknown = [str(key) for key in value if key not in known]
+        if only is not None:
+            unknown = [str(key) for key in value if key not in only]
             if unknown:
-                return self.bad(path, f"has unknown key(s) {', '.join(sorted(unknown))}", "use only " + ", ".join(known))
+                return self.bad(path, f"has unknown key(s) {', '.join(sorted(unknown))}", "use only " + ", ".join(only))
         return value
 
     def required(self, value: dict[str, Any], key: str, path: str) -> Any:
@@ -144,18 +144,16 @@ def _lax_int(value: Any) -> int | None:
     if isinstance(value, str):
         text = value.strip(_SPACE)
         if _INT_TEXT.fullmatch(text):
-            return int(text.split(".", 1)[0].replace("_", ""))
+            return int(text.partition(".")[0])  # int() itself reads single underscores between digits
         quirk = _INT_AFTER_ZEROS.fullmatch(text)
         if quirk:
-            return int(quirk.group(1) + quirk.group(2).replace("_", ""))
+            return int(quirk.group(1) + quirk.group(2))
     return None
 
 
 def _lax_float(value: Any) -> float | None:
     """A float as pydantic's lax mode reads it, or None when it would refuse the value."""
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, int):
+    if isinstance(value, int):  # a boolean too: 1.0 or 0.0
         try:
             return float(value)
         except OverflowError:
@@ -179,15 +177,11 @@ def _json_float(number: float) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _dump(fields: dict[str, Any], *, drop_none: bool) -> dict[str, Any]:
-    return {key: value for key, value in fields.items() if not (drop_none and value is None)}
-
-
 # -- resources and limits ---------------------------------------------------------------------------
 
 
 def _gpu(r: _Reader, value: Any, path: str) -> Any:
-    data = r.fields(value, path, ("type", "count"), forbid=True, what="type and count")
+    data = r.fields(value, path, only=("type", "count"), what="type and count")
     if data is _BAD:
         return _BAD
     out: dict[str, Any] = {}
@@ -205,7 +199,7 @@ def _gpu(r: _Reader, value: Any, path: str) -> Any:
 
 
 def _tpu(r: _Reader, value: Any, path: str) -> Any:
-    data = r.fields(value, path, ("type", "topology"), forbid=True, what="type and topology")
+    data = r.fields(value, path, only=("type", "topology"), what="type and topology")
     if data is _BAD:
         return _BAD
     out: dict[str, Any] = {}
@@ -224,7 +218,7 @@ _RESOURCES = ("cpu", "memory_mb", "storage_mb", "gpu", "os", "tpu")
 
 
 def _resources(r: _Reader, value: Any, path: str) -> Any:
-    data = r.fields(value, path, _RESOURCES, forbid=True, what=", ".join(_RESOURCES))
+    data = r.fields(value, path, only=_RESOURCES, what=", ".join(_RESOURCES))
     if data is _BAD:
         return _BAD
     out: dict[str, Any] = {}
@@ -250,7 +244,7 @@ _LIMITS = ("startup_timeout_s", "run_timeout_s")
 
 
 def _limits(r: _Reader, value: Any, path: str) -> Any:
-    data = r.fields(value, path, _LIMITS, forbid=True, what=", ".join(_LIMITS))
+    data = r.fields(value, path, only=_LIMITS, what=", ".join(_LIMITS))
     if data is _BAD:
         return _BAD
     return {key: r.integer(data[key], f"{path}.{key}", minimum=1) for key in _LIMITS if data.get(key) is not None}
@@ -268,7 +262,7 @@ _HEALTHCHECK = ("disable", "test", "interval", "timeout", "start_period", "start
 
 
 def _healthcheck(r: _Reader, value: Any, path: str) -> Any:
-    data = r.fields(value, path, _HEALTHCHECK, forbid=False, what="a Compose healthcheck")
+    data = r.fields(value, path, what="a Compose healthcheck")
     if data is _BAD:
         return _BAD
     out: dict[str, Any] = {}
@@ -304,15 +298,15 @@ def _port_items(r: _Reader, value: list[Any], path: str) -> Any:
             return r.bad(f"{path}[{i}]", f"has the unsupported protocol {protocol!r}", fix)
         parts = address.rsplit(":", 2)
         target = parts[-1]
-        try:
-            if "-" in target or not target.isdigit():
+        try:  # the SDK also tests for "-" (a range), which isdigit() already refuses
+            if not target.isdigit():
                 raise ValueError
             port: dict[str, Any] = {"target": int(target)}
             if separator:
                 port["protocol"] = protocol
             if len(parts) >= 2:
                 published = parts[-2]
-                if published and ("-" in published or not published.isdigit()):
+                if published and not published.isdigit():
                     raise ValueError
                 if published:
                     port["published"] = int(published)
@@ -325,7 +319,7 @@ def _port_items(r: _Reader, value: list[Any], path: str) -> Any:
 
 
 def _port(r: _Reader, value: Any, path: str) -> Any:
-    data = r.fields(value, path, ("target", "protocol"), forbid=False, what="a port with target")
+    data = r.fields(value, path, what="a port with target")
     if data is _BAD:
         return _BAD
     target = r.required(data, "target", path)
@@ -368,14 +362,14 @@ def _command(r: _Reader, value: Any, path: str) -> Any:
 
 
 def _service(r: _Reader, value: Any, path: str) -> Any:
-    data = r.fields(value, path, _SERVICE, forbid=False, what="a Compose service")
+    data = r.fields(value, path, what="a Compose service")
     if data is _BAD:
         return _BAD
     out: dict[str, Any] = {}
     for key in _SERVICE:
         where = f"{path}.{key}"
         if key in ("environment", "expose", "ports", "volumes"):
-            item = data.get(key, [] if key != "environment" else {})
+            item = data.get(key, [])  # left out: empty (an empty list is an empty environment too)
             if key == "environment":
                 out[key] = _environment(r, item, where)
             elif key == "expose":
@@ -435,7 +429,7 @@ def _document(r: _Reader, value: Any, path: str) -> Any:
         return r.bad(path, value.message, value.fix)
     if isinstance(value, str):  # only a task file's own rows are read with their Compose files
         return r.bad(path, f"names a file ({_shown(value)}), which is read only for rows of a task file", "write the Compose document inline, as an object with services")
-    data = r.fields(value, path, _CONFIG, forbid=False, what="a Compose document with services")
+    data = r.fields(value, path, what="a Compose document with services")
     if data is _BAD:
         return _BAD
     out: dict[str, Any] = {}
@@ -463,7 +457,7 @@ _PROJECT = ("document", "root", "service_access")
 
 
 def _compose(r: _Reader, value: Any, path: str) -> Any:
-    data = r.fields(value, path, _PROJECT, forbid=True, what="document, root and service_access")
+    data = r.fields(value, path, only=_PROJECT, what="document, root and service_access")
     if data is _BAD:
         return _BAD
     document = r.required(data, "document", path)
@@ -478,7 +472,7 @@ def _compose(r: _Reader, value: Any, path: str) -> Any:
         elif isinstance(root, str):
             out["root"] = r.bad(where, "is a folder, which only goes with a document given as a file", f"remove root, or write it as {{\"compose_path\": \"compose.yaml\"}}")
         else:
-            ref = r.fields(root, where, ("compose_path",), forbid=True, what="compose_path")
+            ref = r.fields(root, where, only=("compose_path",), what="compose_path")
             if ref is not _BAD:
                 path_value = r.required(ref, "compose_path", where)
                 ref = {"compose_path": path_value if path_value is _BAD else r.string(path_value, f"{where}.compose_path")}
@@ -499,7 +493,7 @@ def read_runtime_config(value: Any, path: str = "runtime_config") -> tuple[Any, 
     if value is None:
         return None, []
     r = _Reader()
-    data = r.fields(value, path, RUNTIME_KEYS, forbid=True, what="image or compose, resources and limits")
+    data = r.fields(value, path, only=RUNTIME_KEYS, what="image or compose, resources and limits")
     if data is _BAD:
         return None, r.problems
     out: dict[str, Any] = {}

@@ -81,7 +81,9 @@ MODULES: dict[str, list[str]] = {
         "tests/github/test_parts.py::test_markdown_stays_within_its_limit_and_balanced",
     ],
     "hud_sync_hook/dialect/v6_model.py": ["tests/dialect/test_v6_model.py", "tests/dialect/test_v6_model_rules.py"],
-    "hud_sync_hook/dialect/v6_runtime.py": ["tests/dialect/test_v6_runtime.py", "tests/dialect/test_v6_model_rules.py"],
+    "hud_sync_hook/dialect/v6_runtime.py": [
+        "tests/dialect/test_v6_runtime_lines.py", "tests/dialect/test_v6_runtime.py", "tests/dialect/test_v6_model_rules.py",
+    ],
     "hud_sync_hook/dialect/v6_compose.py": ["tests/dialect/test_v6_compose_files.py"],
     "hud_sync_hook/dialect/sniff.py": ["tests/dialect/test_detect.py"],
     "hud_sync_hook/dialect/__init__.py": ["tests/dialect/test_choose.py"],

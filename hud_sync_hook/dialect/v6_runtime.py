@@ -23,7 +23,7 @@ from typing import Any, Callable
 from hud_sync_hook.model import describe_type
 from hud_sync_hook.task_row import read_bool
 
-_BAD: Any = object()  # a field that was refused; its problem is already recorded
+_BAD: Any = object()  # a field that was refused; its problem is already recorded (and no dump is made)
 _UNSET: Any = object()
 _I64 = 2**63
 
@@ -96,12 +96,9 @@ class _Reader:
     def string_list(self, value: Any, path: str, *, min_length: int = 0) -> Any:
         if not isinstance(value, list):
             return self.bad(path, f"must be a list of strings, found {describe_type(value)}", "write a list of strings")
-        items = [self.string(item, f"{path}[{i}]") for i, item in enumerate(value)]
-        if _BAD in items:
-            return _BAD
-        if len(items) < min_length:
+        if len(value) < min_length:
             return self.bad(path, "is an empty list", "write at least one item, or leave it out")
-        return items
+        return [self.string(item, f"{path}[{i}]") for i, item in enumerate(value)]
 
     def optional(self, read: Callable[..., Any], value: Any, path: str, **options: Any) -> Any:
         return None if value is None else read(value, path, **options)
@@ -192,7 +189,7 @@ def _gpu(r: _Reader, value: Any, path: str) -> Any:
         elif isinstance(kind, list):
             out["type"] = r.string_list(kind, f"{path}.type", min_length=1)
         else:
-            out["type"] = r.bad(f"{path}.type", f"must be a string or a list of strings, found {describe_type(kind)}", "write a GPU type such as \"A100\", or a list of them")
+            r.bad(f"{path}.type", f"must be a string or a list of strings, found {describe_type(kind)}", "write a GPU type such as \"A100\", or a list of them")
     if "count" in data:
         out["count"] = r.integer(data["count"], f"{path}.count", minimum=1)
     return out
@@ -468,9 +465,9 @@ def _compose(r: _Reader, value: Any, path: str) -> Any:
         if root is None:
             out["root"] = None
         elif isinstance(root, str) and isinstance(data.get("document"), UnreadComposeFile):
-            out["root"] = _BAD  # a folder that goes with a file; the file's problem is reported
+            pass  # a folder that goes with a file: the file's problem is reported
         elif isinstance(root, str):
-            out["root"] = r.bad(where, "is a folder, which only goes with a document given as a file", f"remove root, or write it as {{\"compose_path\": \"compose.yaml\"}}")
+            r.bad(where, "is a folder, which only goes with a document given as a file", f"remove root, or write it as {{\"compose_path\": \"compose.yaml\"}}")
         else:
             ref = r.fields(root, where, only=("compose_path",), what="compose_path")
             if ref is not _BAD:
@@ -489,7 +486,7 @@ RUNTIME_KEYS = ("image", "compose", "resources", "limits")
 
 def read_runtime_config(value: Any, path: str = "runtime_config") -> tuple[Any, list[RuntimeProblem]]:
     """(the dump, problems): the dump is what `Task.model_dump(mode="json")` holds for a valid
-    config (None when `value` is None); with problems, the dump is meaningless."""
+    config, None when `value` is None or has problems."""
     if value is None:
         return None, []
     r = _Reader()
@@ -513,7 +510,7 @@ def read_runtime_config(value: Any, path: str = "runtime_config") -> tuple[Any, 
             out[key] = _limits(r, item, where)
     if not r.problems and out.get("image") is not None and out.get("compose") is not None:
         r.bad(path, "accepts either image or compose, not both", "keep one of them")
-    return out, r.problems
+    return (None if r.problems else out), r.problems
 
 
 def dump_runtime_config(value: Any) -> Any:

@@ -24,7 +24,6 @@ from hud_sync_hook.model import describe_type
 from hud_sync_hook.task_row import read_bool
 
 _BAD: Any = object()  # a field that was refused; its problem is already recorded (and no dump is made)
-_UNSET: Any = object()
 _I64 = 2**63
 
 # pydantic-core's lax number parsing of strings: ASCII digits, surrounding whitespace stripped; an

@@ -62,10 +62,10 @@ def _compose(holder: Any) -> dict[str, Any]:
 
 
 def _inline(compose: dict[str, Any], folder: Path, repo_root: Path) -> None:
-    document = (folder / compose["document"]).resolve()
+    document = _resolve(folder, compose["document"], "names a file")
     project_root = compose.get("root")
     if isinstance(project_root, str):
-        project_root = (folder / project_root).resolve()
+        project_root = _resolve(folder, project_root, "has a root")
         try:
             compose_path = document.relative_to(project_root).as_posix()
         except ValueError:
@@ -79,6 +79,12 @@ def _inline(compose: dict[str, Any], folder: Path, repo_root: Path) -> None:
     if os.path.lexists(dotenv) and not _inside(dotenv.resolve(), repo_root):
         raise ComposeFileProblem(f"takes its variables from {dotenv.name}, which leads outside the repository", "keep the .env in the repository, not a link out of it")
     compose["document"] = read_compose_file(document)
+
+
+def _resolve(folder: Path, name: str, what: str) -> Path:
+    if "\0" in name:  # the SDK's resolve() refuses it too (pydantic reports the ValueError)
+        raise ComposeFileProblem(f"{what} with a NUL character in its name, which no file system allows", "remove the \\u0000 from the name")
+    return (folder / name).resolve()
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -97,6 +97,8 @@ ROWS = [
     {"document": "badenv/compose.yaml"},
     {"document": "later/compose.yaml"},
     {"document": "bare/compose.yaml"},
+    {"document": "basic\0.yaml"},
+    {"document": "basic.yaml", "root": ".\0"},
 ]
 
 

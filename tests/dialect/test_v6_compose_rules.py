@@ -261,6 +261,8 @@ LINES: list[tuple[dict[str, Any], list[str]]] = [
         {"document": "compose.yaml", "root": {"compose_path": "compose.yaml"}},
         ['is a file name, so root must name a folder too (write root as a path such as ".", or leave it out)'],
     ),
+    ({"document": "comp\0ose.yaml"}, ["names a file with a NUL character in its name, which no file system allows (remove the \\u0000 from the name)"]),
+    ({"document": "compose.yaml", "root": ".\0"}, ["has a root with a NUL character in its name, which no file system allows (remove the \\u0000 from the name)"]),
     ({"document": "../../outside.yaml"}, [OUT]),
     ({"document": "sub/../../../outside.yaml"}, [OUT]),
     ({"document": "../../outside.yaml", "root": "../.."}, [OUT]),

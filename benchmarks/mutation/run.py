@@ -84,7 +84,7 @@ MODULES: dict[str, list[str]] = {
     "hud_sync_hook/dialect/v6_runtime.py": [
         "tests/dialect/test_v6_runtime_lines.py", "tests/dialect/test_v6_runtime.py", "tests/dialect/test_v6_model_rules.py",
     ],
-    "hud_sync_hook/dialect/v6_compose.py": ["tests/dialect/test_v6_compose_files.py"],
+    "hud_sync_hook/dialect/v6_compose.py": ["tests/dialect/test_v6_compose_rules.py", "tests/dialect/test_v6_compose_files.py"],
     "hud_sync_hook/dialect/sniff.py": ["tests/dialect/test_detect.py"],
     "hud_sync_hook/dialect/__init__.py": ["tests/dialect/test_choose.py"],
     "hud_sync_hook/dialect/v5.py": ["tests/dialect/test_v5.py", "tests/dialect/test_choose.py::test_both_dialects_offer_every_part"],

@@ -22,9 +22,19 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from hud_sync_hook.dialect.v6_runtime import RuntimeProblem, UnreadComposeFile
+from hud_sync_hook.dialect.v6_runtime import UnreadComposeFile
 
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class ComposeFileProblem(Exception):
+    """Why a named Compose file is not read into its document, and the fix. The reader shows it
+    after the document's own path (`runtime_config.compose.document ...`), so it names no field."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
 
 
 def inline_compose_files(row: Any, folder: Path, root: Path) -> Any:
@@ -40,7 +50,7 @@ def inline_compose_files(row: Any, folder: Path, root: Path) -> Any:
         if isinstance(compose.get("document"), str):
             try:
                 _inline(compose, folder, root)
-            except RuntimeProblem as problem:
+            except ComposeFileProblem as problem:
                 compose["document"] = UnreadComposeFile(compose["document"], problem.message, problem.fix)
     return out
 
@@ -52,35 +62,36 @@ def _compose(holder: Any) -> dict[str, Any]:
 
 
 def _inline(compose: dict[str, Any], folder: Path, repo_root: Path) -> None:
-    where = "runtime_config.compose"
-    document = (folder / compose["document"]).resolve()
+    document = _resolve(folder, compose["document"], "names a file")
     project_root = compose.get("root")
     if isinstance(project_root, str):
-        project_root = (folder / project_root).resolve()
+        project_root = _resolve(folder, project_root, "has a root")
         try:
             compose_path = document.relative_to(project_root).as_posix()
         except ValueError:
-            raise RuntimeProblem(f"{where}.document", "is not inside its project root", "put the Compose file inside root, or change root") from None
+            raise ComposeFileProblem("is not inside its project root", "put the Compose file inside root, or change root") from None
         compose["root"] = {"compose_path": compose_path}
     elif project_root is not None:
-        raise RuntimeProblem(f"{where}.root", "must be a folder when the document is a file name", "write root as a path such as \".\", or leave it out")
+        raise ComposeFileProblem("is a file name, so root must name a folder too", "write root as a path such as \".\", or leave it out")
     if not _inside(document, repo_root):
-        raise RuntimeProblem(f"{where}.document", "names a file outside the repository", "keep the Compose file in the repository")
+        raise ComposeFileProblem("names a file outside the repository", "keep the Compose file in the repository")
     dotenv = document.parent / ".env"
     if os.path.lexists(dotenv) and not _inside(dotenv.resolve(), repo_root):
-        raise RuntimeProblem(f"{where}.document", f"takes its variables from {dotenv.name}, which leads outside the repository", "keep the .env in the repository, not a link out of it")
-    compose["document"] = read_compose_file(document, f"{where}.document")
+        raise ComposeFileProblem(f"takes its variables from {dotenv.name}, which leads outside the repository", "keep the .env in the repository, not a link out of it")
+    compose["document"] = read_compose_file(document)
+
+
+def _resolve(folder: Path, name: str, what: str) -> Path:
+    if "\0" in name:  # the SDK's resolve() refuses it too (pydantic reports the ValueError)
+        raise ComposeFileProblem(f"{what} with a NUL character in its name, which no file system allows", "remove the \\u0000 from the name")
+    return (folder / name).resolve()
 
 
 def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
+    return path.is_relative_to(folder.resolve())
 
 
-def read_compose_file(path: Path, where: str) -> Any:
+def read_compose_file(path: Path) -> Any:
     """`ComposeConfig.from_file(path)` up to its validation: the interpolated document."""
     import yaml
     from dotenv import dotenv_values
@@ -89,16 +100,16 @@ def read_compose_file(path: Path, where: str) -> Any:
     try:
         source = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise RuntimeProblem(where, f"names {path.name}, which does not exist", "create the Compose file, or fix the name") from None
+        raise ComposeFileProblem(f"names {path.name}, which does not exist", "create the Compose file, or fix the name") from None
     except (OSError, UnicodeDecodeError) as err:
-        raise RuntimeProblem(where, f"names {path.name}, which cannot be read as UTF-8 text ({type(err).__name__})", fix) from None
+        raise ComposeFileProblem(f"names {path.name}, which cannot be read as UTF-8 text ({type(err).__name__})", fix) from None
     environment: dict[str, str] = {}
     try:
         for key, value in dotenv_values(path.parent / ".env", interpolate=False).items():
             if value is not None and key not in environment:
                 environment[key] = _interpolate_value(value, environment, escape_dollars=False)
     except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise RuntimeProblem(where, f"cannot use the .env next to {path.name}: {_first_line(err)}", "fix the .env file") from None
+        raise ComposeFileProblem(f"cannot use the .env next to {path.name}: {_first_line(err)}", "fix the .env file") from None
     from hud_sync_hook.discovery.files import _check_alias_expansion
 
     loader = yaml.SafeLoader(source)  # the SDK's loader, not the C one
@@ -111,14 +122,14 @@ def read_compose_file(path: Path, where: str) -> Any:
         raw = loader.construct_document(node)
         json.dumps(raw, default=str)  # no alias that holds itself
     except (yaml.YAMLError, ValueError, RecursionError) as err:
-        raise RuntimeProblem(where, f"names {path.name}, which cannot be read: {_first_line(err)}", fix) from None
+        raise ComposeFileProblem(f"names {path.name}, which cannot be read: {_first_line(err)}", fix) from None
     finally:
         loader.dispose()
     if not isinstance(raw, dict):
-        raise RuntimeProblem(where, f"names {path.name}, which is not a Compose document (an object with services)", fix)
+        raise ComposeFileProblem(f"names {path.name}, which is not a Compose document (an object with services)", fix)
     services = raw.get("services")
     if "include" in raw or (isinstance(services, dict) and any(isinstance(s, dict) and "extends" in s for s in services.values())):
-        raise RuntimeProblem(where, f"names {path.name}, which uses include or extends", "write the included services into the file itself")
+        raise ComposeFileProblem(f"names {path.name}, which uses include or extends", "write the included services into the file itself")
     return raw
 
 

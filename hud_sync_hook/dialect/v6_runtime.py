@@ -23,8 +23,7 @@ from typing import Any, Callable
 from hud_sync_hook.model import describe_type
 from hud_sync_hook.task_row import read_bool
 
-_BAD: Any = object()  # a field that was refused; its problem is already recorded
-_UNSET: Any = object()
+_BAD: Any = object()  # a field that was refused; its problem is already recorded (and no dump is made)
 _I64 = 2**63
 
 # pydantic-core's lax number parsing of strings: ASCII digits, surrounding whitespace stripped; an
@@ -44,8 +43,8 @@ _TOPOLOGY = re.compile(r"[1-9]\d*(?:x[1-9]\d*)+", re.ASCII)
 class RuntimeProblem(Exception):
     """A field of `runtime_config` the SDK refuses: where it is, what is wrong and the fix."""
 
+    # BaseException keeps (path, message, fix) as its args, so a problem copies and pickles whole.
     def __init__(self, path: str, message: str, fix: str) -> None:
-        super().__init__(f"{path} {message}")
         self.path = path
         self.message = message
         self.fix = fix
@@ -96,26 +95,23 @@ class _Reader:
     def string_list(self, value: Any, path: str, *, min_length: int = 0) -> Any:
         if not isinstance(value, list):
             return self.bad(path, f"must be a list of strings, found {describe_type(value)}", "write a list of strings")
-        items = [self.string(item, f"{path}[{i}]") for i, item in enumerate(value)]
-        if _BAD in items:
-            return _BAD
-        if len(items) < min_length:
+        if len(value) < min_length:
             return self.bad(path, "is an empty list", "write at least one item, or leave it out")
-        return items
+        return [self.string(item, f"{path}[{i}]") for i, item in enumerate(value)]
 
     def optional(self, read: Callable[..., Any], value: Any, path: str, **options: Any) -> Any:
         return None if value is None else read(value, path, **options)
 
     # -- models -----------------------------------------------------------------------------------
 
-    def fields(self, value: Any, path: str, known: tuple[str, ...], *, forbid: bool, what: str) -> Any:
-        """The object's keys, refusing unknown ones when the model forbids them."""
+    def fields(self, value: Any, path: str, *, only: tuple[str, ...] | None = None, what: str) -> Any:
+        """The object's keys, refusing any key not in `only` when given (a model that forbids extras)."""
         if not isinstance(value, dict):
             return self.bad(path, f"must be an object ({what}), found {describe_type(value)}", f"write {path} as an object")
-        if forbid:
-            unknown = [str(key) for key in value if key not in known]
+        if only is not None:
+            unknown = [str(key) for key in value if key not in only]
             if unknown:
-                return self.bad(path, f"has unknown key(s) {', '.join(sorted(unknown))}", "use only " + ", ".join(known))
+                return self.bad(path, f"has unknown key(s) {', '.join(sorted(unknown))}", "use only " + ", ".join(only))
         return value
 
     def required(self, value: dict[str, Any], key: str, path: str) -> Any:
@@ -144,18 +140,16 @@ def _lax_int(value: Any) -> int | None:
     if isinstance(value, str):
         text = value.strip(_SPACE)
         if _INT_TEXT.fullmatch(text):
-            return int(text.split(".", 1)[0].replace("_", ""))
+            return int(text.partition(".")[0])  # int() itself reads single underscores between digits
         quirk = _INT_AFTER_ZEROS.fullmatch(text)
         if quirk:
-            return int(quirk.group(1) + quirk.group(2).replace("_", ""))
+            return int(quirk.group(1) + quirk.group(2))
     return None
 
 
 def _lax_float(value: Any) -> float | None:
     """A float as pydantic's lax mode reads it, or None when it would refuse the value."""
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, int):
+    if isinstance(value, int):  # a boolean too: 1.0 or 0.0
         try:
             return float(value)
         except OverflowError:
@@ -179,15 +173,11 @@ def _json_float(number: float) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _dump(fields: dict[str, Any], *, drop_none: bool) -> dict[str, Any]:
-    return {key: value for key, value in fields.items() if not (drop_none and value is None)}
-
-
 # -- resources and limits ---------------------------------------------------------------------------
 
 
 def _gpu(r: _Reader, value: Any, path: str) -> Any:
-    data = r.fields(value, path, ("type", "count"), forbid=True, what="type and count")
+    data = r.fields(value, path, only=("type", "count"), what="type and count")
     if data is _BAD:
         return _BAD
     out: dict[str, Any] = {}
@@ -198,14 +188,14 @@ def _gpu(r: _Reader, value: Any, path: str) -> Any:
         elif isinstance(kind, list):
             out["type"] = r.string_list(kind, f"{path}.type", min_length=1)
         else:
-            out["type"] = r.bad(f"{path}.type", f"must be a string or a list of strings, found {describe_type(kind)}", "write a GPU type such as \"A100\", or a list of them")
+            r.bad(f"{path}.type", f"must be a string or a list of strings, found {describe_type(kind)}", "write a GPU type such as \"A100\", or a list of them")
     if "count" in data:
         out["count"] = r.integer(data["count"], f"{path}.count", minimum=1)
     return out
 
 
 def _tpu(r: _Reader, value: Any, path: str) -> Any:
-    data = r.fields(value, path, ("type", "topology"), forbid=True, what="type and topology")
+    data = r.fields(value, path, only=("type", "topology"), what="type and topology")
     if data is _BAD:
         return _BAD
     out: dict[str, Any] = {}
@@ -224,7 +214,7 @@ _RESOURCES = ("cpu", "memory_mb", "storage_mb", "gpu", "os", "tpu")
 
 
 def _resources(r: _Reader, value: Any, path: str) -> Any:
-    data = r.fields(value, path, _RESOURCES, forbid=True, what=", ".join(_RESOURCES))
+    data = r.fields(value, path, only=_RESOURCES, what=", ".join(_RESOURCES))
     if data is _BAD:
         return _BAD
     out: dict[str, Any] = {}
@@ -250,7 +240,7 @@ _LIMITS = ("startup_timeout_s", "run_timeout_s")
 
 
 def _limits(r: _Reader, value: Any, path: str) -> Any:
-    data = r.fields(value, path, _LIMITS, forbid=True, what=", ".join(_LIMITS))
+    data = r.fields(value, path, only=_LIMITS, what=", ".join(_LIMITS))
     if data is _BAD:
         return _BAD
     return {key: r.integer(data[key], f"{path}.{key}", minimum=1) for key in _LIMITS if data.get(key) is not None}
@@ -268,7 +258,7 @@ _HEALTHCHECK = ("disable", "test", "interval", "timeout", "start_period", "start
 
 
 def _healthcheck(r: _Reader, value: Any, path: str) -> Any:
-    data = r.fields(value, path, _HEALTHCHECK, forbid=False, what="a Compose healthcheck")
+    data = r.fields(value, path, what="a Compose healthcheck")
     if data is _BAD:
         return _BAD
     out: dict[str, Any] = {}
@@ -304,15 +294,15 @@ def _port_items(r: _Reader, value: list[Any], path: str) -> Any:
             return r.bad(f"{path}[{i}]", f"has the unsupported protocol {protocol!r}", fix)
         parts = address.rsplit(":", 2)
         target = parts[-1]
-        try:
-            if "-" in target or not target.isdigit():
+        try:  # the SDK also tests for "-" (a range), which isdigit() already refuses
+            if not target.isdigit():
                 raise ValueError
             port: dict[str, Any] = {"target": int(target)}
             if separator:
                 port["protocol"] = protocol
             if len(parts) >= 2:
                 published = parts[-2]
-                if published and ("-" in published or not published.isdigit()):
+                if published and not published.isdigit():
                     raise ValueError
                 if published:
                     port["published"] = int(published)
@@ -325,7 +315,7 @@ def _port_items(r: _Reader, value: list[Any], path: str) -> Any:
 
 
 def _port(r: _Reader, value: Any, path: str) -> Any:
-    data = r.fields(value, path, ("target", "protocol"), forbid=False, what="a port with target")
+    data = r.fields(value, path, what="a port with target")
     if data is _BAD:
         return _BAD
     target = r.required(data, "target", path)
@@ -368,14 +358,14 @@ def _command(r: _Reader, value: Any, path: str) -> Any:
 
 
 def _service(r: _Reader, value: Any, path: str) -> Any:
-    data = r.fields(value, path, _SERVICE, forbid=False, what="a Compose service")
+    data = r.fields(value, path, what="a Compose service")
     if data is _BAD:
         return _BAD
     out: dict[str, Any] = {}
     for key in _SERVICE:
         where = f"{path}.{key}"
         if key in ("environment", "expose", "ports", "volumes"):
-            item = data.get(key, [] if key != "environment" else {})
+            item = data.get(key, [])  # left out: empty (an empty list is an empty environment too)
             if key == "environment":
                 out[key] = _environment(r, item, where)
             elif key == "expose":
@@ -435,7 +425,7 @@ def _document(r: _Reader, value: Any, path: str) -> Any:
         return r.bad(path, value.message, value.fix)
     if isinstance(value, str):  # only a task file's own rows are read with their Compose files
         return r.bad(path, f"names a file ({_shown(value)}), which is read only for rows of a task file", "write the Compose document inline, as an object with services")
-    data = r.fields(value, path, _CONFIG, forbid=False, what="a Compose document with services")
+    data = r.fields(value, path, what="a Compose document with services")
     if data is _BAD:
         return _BAD
     out: dict[str, Any] = {}
@@ -463,7 +453,7 @@ _PROJECT = ("document", "root", "service_access")
 
 
 def _compose(r: _Reader, value: Any, path: str) -> Any:
-    data = r.fields(value, path, _PROJECT, forbid=True, what="document, root and service_access")
+    data = r.fields(value, path, only=_PROJECT, what="document, root and service_access")
     if data is _BAD:
         return _BAD
     document = r.required(data, "document", path)
@@ -474,11 +464,11 @@ def _compose(r: _Reader, value: Any, path: str) -> Any:
         if root is None:
             out["root"] = None
         elif isinstance(root, str) and isinstance(data.get("document"), UnreadComposeFile):
-            out["root"] = _BAD  # a folder that goes with a file; the file's problem is reported
+            pass  # a folder that goes with a file: the file's problem is reported
         elif isinstance(root, str):
-            out["root"] = r.bad(where, "is a folder, which only goes with a document given as a file", f"remove root, or write it as {{\"compose_path\": \"compose.yaml\"}}")
+            r.bad(where, "is a folder, which only goes with a document given as a file", f"remove root, or write it as {{\"compose_path\": \"compose.yaml\"}}")
         else:
-            ref = r.fields(root, where, ("compose_path",), forbid=True, what="compose_path")
+            ref = r.fields(root, where, only=("compose_path",), what="compose_path")
             if ref is not _BAD:
                 path_value = r.required(ref, "compose_path", where)
                 ref = {"compose_path": path_value if path_value is _BAD else r.string(path_value, f"{where}.compose_path")}
@@ -495,11 +485,11 @@ RUNTIME_KEYS = ("image", "compose", "resources", "limits")
 
 def read_runtime_config(value: Any, path: str = "runtime_config") -> tuple[Any, list[RuntimeProblem]]:
     """(the dump, problems): the dump is what `Task.model_dump(mode="json")` holds for a valid
-    config (None when `value` is None); with problems, the dump is meaningless."""
+    config, None when `value` is None or has problems."""
     if value is None:
         return None, []
     r = _Reader()
-    data = r.fields(value, path, RUNTIME_KEYS, forbid=True, what="image or compose, resources and limits")
+    data = r.fields(value, path, only=RUNTIME_KEYS, what="image or compose, resources and limits")
     if data is _BAD:
         return None, r.problems
     out: dict[str, Any] = {}
@@ -519,7 +509,7 @@ def read_runtime_config(value: Any, path: str = "runtime_config") -> tuple[Any, 
             out[key] = _limits(r, item, where)
     if not r.problems and out.get("image") is not None and out.get("compose") is not None:
         r.bad(path, "accepts either image or compose, not both", "keep one of them")
-    return out, r.problems
+    return (None if r.problems else out), r.problems
 
 
 def dump_runtime_config(value: Any) -> Any:

@@ -53,6 +53,17 @@ FILES = {
     "badport.yaml": "services:\n  main:\n    ports: ['80/sctp']\n",
     "sub/compose.yaml": "services:\n  main:\n    image: app:${TAG}\n",
     "sub/.env": "TAG=sub\n",
+    "latin1.yaml": b"services: {main: {image: caf\xe9}}\n",
+    "folder.yaml/": "",
+    "self.yaml": "services: {}\nx-loop: &loop [*loop]\n",
+    "two.yaml": "services: {}\n---\nservices: {}\n",
+    "text.yaml": "services\n",
+    "badenv/compose.yaml": "services:\n  main: {image: a}\n",
+    "badenv/.env": b"TAG=caf\xe9\n",
+    "later/compose.yaml": "services:\n  main: {image: '${X}'}\n",
+    "later/.env": "X=${Y}\nY=1\n",
+    "bare/compose.yaml": "services:\n  main: {image: '${F-unset}', command: $$F}\n",
+    "bare/.env": "F\nG=$$F$\n",
 }
 
 ROWS = [
@@ -78,6 +89,16 @@ ROWS = [
     {"document": "basic.yaml", "root": {"compose_path": "basic.yaml"}},
     {"document": "basic.yaml", "root": None},
     {"document": {"services": {}}, "root": "."},
+    {"document": "latin1.yaml"},
+    {"document": "folder.yaml"},
+    {"document": "self.yaml"},
+    {"document": "two.yaml"},
+    {"document": "text.yaml"},
+    {"document": "badenv/compose.yaml"},
+    {"document": "later/compose.yaml"},
+    {"document": "bare/compose.yaml"},
+    {"document": "basic\0.yaml"},
+    {"document": "basic.yaml", "root": ".\0"},
 ]
 
 
@@ -85,7 +106,12 @@ def _project(tmp_path: Path) -> Path:
     folder = tmp_path / "proj"
     for name, text in FILES.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text, encoding="utf-8")
+        if name.endswith("/"):
+            (folder / name).mkdir()
+        elif isinstance(text, bytes):
+            (folder / name).write_bytes(text)
+        else:
+            (folder / name).write_text(text, encoding="utf-8")
     rows = [{"env": "e", "id": "t", "slug": f"s{i}", "runtime_config": {"compose": compose}} for i, compose in enumerate(ROWS)]
     (folder / "rows.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     return folder

@@ -16,6 +16,7 @@ Unlike the SDK, a file outside the repository is never read, neither the Compose
 from __future__ import annotations
 
 import copy
+import errno
 import json
 import os
 import re
@@ -87,6 +88,11 @@ def _resolve(folder: Path, name: str, what: str) -> Path:
     return (folder / name).resolve()
 
 
+def _name(path: Path) -> str:
+    """A file's name as a problem line shows it: whole up to 60 characters."""
+    return path.name if len(path.name) <= 60 else path.name[:57] + "..."
+
+
 def _inside(path: Path, folder: Path) -> bool:
     return path.is_relative_to(folder.resolve())
 
@@ -100,16 +106,22 @@ def read_compose_file(path: Path) -> Any:
     try:
         source = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ComposeFileProblem(f"names {path.name}, which does not exist", "create the Compose file, or fix the name") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ComposeFileProblem(f"names {path.name}, which cannot be read as UTF-8 text ({type(err).__name__})", fix) from None
+        raise ComposeFileProblem(f"names {_name(path)}, which does not exist", "create the Compose file, or fix the name") from None
+    except OSError as err:
+        if err.errno != errno.ENAMETOOLONG:
+            raise ComposeFileProblem(f"names {_name(path)}, which cannot be read as UTF-8 text ({type(err).__name__})", fix) from None
+        raise ComposeFileProblem(
+            f"names {_name(path)}, a name of {len(path.name)} characters, too long for the file system", "shorten the file name"
+        ) from None
+    except UnicodeDecodeError as err:
+        raise ComposeFileProblem(f"names {_name(path)}, which cannot be read as UTF-8 text ({type(err).__name__})", fix) from None
     environment: dict[str, str] = {}
     try:
         for key, value in dotenv_values(path.parent / ".env", interpolate=False).items():
             if value is not None and key not in environment:
                 environment[key] = _interpolate_value(value, environment, escape_dollars=False)
     except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise ComposeFileProblem(f"cannot use the .env next to {path.name}: {_first_line(err)}", "fix the .env file") from None
+        raise ComposeFileProblem(f"cannot use the .env next to {_name(path)}: {_first_line(err)}", "fix the .env file") from None
     from hud_sync_hook.discovery.files import _check_alias_expansion
 
     loader = yaml.SafeLoader(source)  # the SDK's loader, not the C one
@@ -122,14 +134,14 @@ def read_compose_file(path: Path) -> Any:
         raw = loader.construct_document(node)
         json.dumps(raw, default=str)  # no alias that holds itself
     except (yaml.YAMLError, ValueError, RecursionError) as err:
-        raise ComposeFileProblem(f"names {path.name}, which cannot be read: {_first_line(err)}", fix) from None
+        raise ComposeFileProblem(f"names {_name(path)}, which cannot be read: {_first_line(err)}", fix) from None
     finally:
         loader.dispose()
     if not isinstance(raw, dict):
-        raise ComposeFileProblem(f"names {path.name}, which is not a Compose document (an object with services)", fix)
+        raise ComposeFileProblem(f"names {_name(path)}, which is not a Compose document (an object with services)", fix)
     services = raw.get("services")
     if "include" in raw or (isinstance(services, dict) and any(isinstance(s, dict) and "extends" in s for s in services.values())):
-        raise ComposeFileProblem(f"names {path.name}, which uses include or extends", "write the included services into the file itself")
+        raise ComposeFileProblem(f"names {_name(path)}, which uses include or extends", "write the included services into the file itself")
     return raw
 
 

@@ -463,8 +463,8 @@ def _compose(r: _Reader, value: Any, path: str) -> Any:
         where = f"{path}.root"
         if root is None:
             out["root"] = None
-        elif isinstance(root, str) and isinstance(data.get("document"), UnreadComposeFile):
-            pass  # a folder that goes with a file: the file's problem is reported
+        elif isinstance(data.get("document"), UnreadComposeFile):
+            pass  # root goes with the named file: a problem with either is the file's, reported once
         elif isinstance(root, str):
             r.bad(where, "is a folder, which only goes with a document given as a file", f"remove root, or write it as {{\"compose_path\": \"compose.yaml\"}}")
         else:

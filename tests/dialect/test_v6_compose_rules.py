@@ -261,6 +261,25 @@ LINES: list[tuple[dict[str, Any], list[str]]] = [
         {"document": "compose.yaml", "root": {"compose_path": "compose.yaml"}},
         ['is a file name, so root must name a folder too (write root as a path such as ".", or leave it out)'],
     ),
+    # a root that is not a folder is one line, the file's, not a second one about root's own shape
+    ({"document": "compose.yaml", "root": 5}, ['is a file name, so root must name a folder too (write root as a path such as ".", or leave it out)']),
+    (
+        {"document": "compose.yaml", "root": {"compose_path": 5}},
+        ['is a file name, so root must name a folder too (write root as a path such as ".", or leave it out)'],
+    ),
+    ({"document": "missing.yaml", "root": "."}, ["names missing.yaml, which does not exist (create the Compose file, or fix the name)"]),
+    (
+        {"document": "x" * 300 + ".yaml"},
+        [f"names {'x' * 57}..., a name of 305 characters, too long for the file system (shorten the file name)"],
+    ),
+    (
+        {"document": "y" * 56 + ".yaml"},  # 61 characters: cut
+        [f"names {('y' * 56 + '.yaml')[:57]}..., which does not exist (create the Compose file, or fix the name)"],
+    ),
+    (
+        {"document": "z" * 55 + ".yaml"},  # 60 characters: whole
+        [f"names {'z' * 55}.yaml, which does not exist (create the Compose file, or fix the name)"],
+    ),
     ({"document": "comp\0ose.yaml"}, ["names a file with a NUL character in its name, which no file system allows (remove the \\u0000 from the name)"]),
     ({"document": "compose.yaml", "root": ".\0"}, ["has a root with a NUL character in its name, which no file system allows (remove the \\u0000 from the name)"]),
     ({"document": "../../outside.yaml"}, [OUT]),

@@ -114,12 +114,15 @@ REFUSED = [
     ({"compose": {"document": {"services": {}}, "file": "c.yaml"}}, [(f"{R}.compose", "has unknown key(s) file", "use only document, root, service_access")]),
     ({"compose": {"document": "compose.yaml"}}, [(DOC, "names a file ('compose.yaml'), which is read only for rows of a task file", "write the Compose document inline, as an object with services")]),
     ({"compose": {"document": MISSING_FILE, "root": "."}}, [(DOC, MISSING_FILE.message, MISSING_FILE.fix)]),
-    ({"compose": {"document": MISSING_FILE, "root": 5}}, [(DOC, MISSING_FILE.message, MISSING_FILE.fix), an_object(f"{R}.compose.root", "compose_path", "a number")]),
+    # root goes with the named file: the file's line says what is wrong with either, once
+    ({"compose": {"document": MISSING_FILE, "root": 5}}, [(DOC, MISSING_FILE.message, MISSING_FILE.fix)]),
+    ({"compose": {"document": MISSING_FILE, "root": {"compose_path": 5}}}, [(DOC, MISSING_FILE.message, MISSING_FILE.fix)]),
     ({"compose": {"document": {"services": {}}, "root": "."}}, [
         (f"{R}.compose.root", "is a folder, which only goes with a document given as a file", 'remove root, or write it as {"compose_path": "compose.yaml"}'),
     ]),
     ({"compose": {"document": {"services": {}}, "root": {}}}, [(f"{R}.compose.root.compose_path", "is missing", f"set {R}.compose.root.compose_path")]),
     ({"compose": {"document": {"services": {}}, "root": {"compose_path": 5}}}, [string(f"{R}.compose.root.compose_path")]),
+    ({"compose": {"document": {"services": {}}, "root": 5}}, [an_object(f"{R}.compose.root", "compose_path", "a number")]),
     ({"compose": {"document": {"services": {}}, "root": {"path": "c", "compose_path": "c"}}}, [(f"{R}.compose.root", "has unknown key(s) path", "use only compose_path")]),
     ({"compose": {"document": {"services": {}}, "service_access": "maybe"}}, [(f"{R}.compose.service_access", "must be true or false, found 'maybe'", "write true or false")]),
     # compose: the document

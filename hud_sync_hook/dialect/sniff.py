@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -297,9 +298,14 @@ def _parse(path: Path) -> ast.Module | None:
 
 
 def _shown(path: Path, base: Path) -> str:
+    """`path` as a reason names it: relative to `base`, through `..` for a module of the repository
+    above `base` (a reason may reach a PR comment: never the machine's own folders)."""
     from hud_sync_hook.discovery import display_path
 
-    return display_path(path, base)
+    shown = display_path(path, base)
+    if os.path.isabs(shown):
+        shown = Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
+    return shown
 
 
 class _Reader:

@@ -770,11 +770,13 @@ def _run_swapped(
     """Run `todo` through one collection (`_SwapDriver`) in a child; (key, status, seconds), status
     "fresh" for the mutants it could not make in place."""
     out_file = root / "swapped-results.json"
+    started = time.monotonic()
     pid = os.fork()
     if pid == 0:
         code = 3
         try:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.setpgid(0, 0)  # so that a collection that never ends can be stopped (each fork has its own)
             os.chdir(root)
             sys.path.insert(0, str(root))
             sys.dont_write_bytecode = True
@@ -789,8 +791,9 @@ def _run_swapped(
             code = 0
         finally:
             os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0 or not out_file.exists():
+    # each mutant is bounded by `timeout` in the collecting child; this bounds the collection too
+    code, _ = _wait(pid, started, timeout * (len(todo) + 2))
+    if code != 0 or not out_file.exists():
         return [(m.key, "fresh", 0.0) for m, _ in todo]  # the shared collection failed: run them all fresh
     return [tuple(r) for r in json.loads(out_file.read_text(encoding="utf-8"))]
 

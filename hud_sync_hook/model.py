@@ -164,6 +164,11 @@ class TaskSpec:
         return record
 
 
+def shortened(text: str, limit: int = 40) -> str:
+    """`text` whole up to `limit` characters, else cut to `limit` with "..." (for problem lines)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def describe_type(value: Any) -> str:
     """A value's JSON kind in words, for messages: 'a number', 'a list', 'null'."""
     if value is None:

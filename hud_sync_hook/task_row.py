@@ -27,7 +27,7 @@ import re
 import sys
 from typing import Any, Mapping
 
-from hud_sync_hook.model import MAX_SLUG_LENGTH, Location, TaskSpec, describe_type
+from hud_sync_hook.model import MAX_SLUG_LENGTH, Location, TaskSpec, describe_type, shortened
 
 # The strings pydantic's lax mode reads as booleans (compared in lower case, nothing stripped).
 _TRUE_WORDS = frozenset({"1", "on", "t", "true", "y", "yes"})
@@ -73,8 +73,7 @@ def read_bool(value: Any) -> bool | None:
 
 
 def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return shortened(repr(value))
 
 
 def _string_list(value: Any, path: str) -> None:

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from hud_sync_hook.model import shortened
+
 #: How much of a data file is read to see its rows' shape.
 SNIFF_BYTES = 1 << 20
 #: A Python file larger than this is read as text only (its decorators), not parsed.
@@ -442,9 +444,9 @@ class _Reader:
         if target.attr == "template":
             name = getattr(function, "name", "")
             self.templates[name] = f"{self.shown}:{decorator.lineno}"
-            self.found("v6", decorator, f"@{_short(owner)}.template")
+            self.found("v6", decorator, f"@{shortened(owner)}.template")
         elif target.attr == "scenario":
-            self.found("v5", decorator, f"@{_short(owner)}.scenario")
+            self.found("v5", decorator, f"@{shortened(owner)}.scenario")
 
     def _dict(self, node: ast.Dict, nodes: list[ast.AST]) -> None:
         """A task written as a dict, as a row: `{"slug": ..., "env": ENV, "scenario": "checkout"}` is
@@ -487,19 +489,19 @@ class _Reader:
         elif self._is_hud(func, _TASKSET):
             self.found("v6", node, "a Taskset (only hud 0.6 has it)")
         elif isinstance(func, ast.Name) and func.id in self.envs:
-            self.found("v5", node, f"{_short(func.id)}(...) calls an Environment to make a task (a hud 0.6 Environment cannot be called)")
+            self.found("v5", node, f"{shortened(func.id)}(...) calls an Environment to make a task (a hud 0.6 Environment cannot be called)")
         elif isinstance(func, ast.Name) and func.id in self.templates:
             where = self.templates[func.id]
             if not where.startswith(f"{self.shown}:"):
-                self.found("v6", node, f"{_short(func.id)}(...) calls the template defined at {where}")
+                self.found("v6", node, f"{shortened(func.id)}(...) calls the template defined at {where}")
         elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
             module = self.modules.get(func.value.id)
             if module is not None and func.attr in module.templates:
-                self.found("v6", node, f"{_short(func.value.id)}.{_short(func.attr)}(...) calls the template defined at {module.templates[func.attr]}")
+                self.found("v6", node, f"{shortened(func.value.id)}.{shortened(func.attr)}(...) calls the template defined at {module.templates[func.attr]}")
             elif module is not None and func.attr in module.envs:
-                self.found("v5", node, f"{_short(func.value.id)}.{_short(func.attr)}(...) calls an Environment to make a task")
+                self.found("v5", node, f"{shortened(func.value.id)}.{shortened(func.attr)}(...) calls an Environment to make a task")
             elif func.attr == "template" and func.value.id in self.envs:
-                self.found("v6", node, f"{_short(func.value.id)}.template(...)")
+                self.found("v6", node, f"{shortened(func.value.id)}.template(...)")
 
     def _task(self, node: ast.Call) -> None:
         keywords = {k.arg: k.value for k in node.keywords if k.arg}
@@ -538,10 +540,6 @@ def _is_text(node: ast.AST) -> bool:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         return _is_text(node.left) or _is_text(node.right)
     return isinstance(node, ast.Attribute) and node.attr == "name"
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def python_evidence(path: Path, shown: str, project: _Project) -> list[Evidence]:

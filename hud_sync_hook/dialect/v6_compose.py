@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from hud_sync_hook.dialect.v6_runtime import UnreadComposeFile
+from hud_sync_hook.model import shortened
 
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -90,7 +91,7 @@ def _resolve(folder: Path, name: str, what: str) -> Path:
 
 def _name(path: Path) -> str:
     """A file's name as a problem line shows it: whole up to 60 characters."""
-    return path.name if len(path.name) <= 60 else path.name[:57] + "..."
+    return shortened(path.name, 60)
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -107,13 +108,11 @@ def read_compose_file(path: Path) -> Any:
         source = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ComposeFileProblem(f"names {_name(path)}, which does not exist", "create the Compose file, or fix the name") from None
-    except OSError as err:
-        if err.errno != errno.ENAMETOOLONG:
-            raise ComposeFileProblem(f"names {_name(path)}, which cannot be read as UTF-8 text ({type(err).__name__})", fix) from None
-        raise ComposeFileProblem(
-            f"names {_name(path)}, a name of {len(path.name)} characters, too long for the file system", "shorten the file name"
-        ) from None
-    except UnicodeDecodeError as err:
+    except (OSError, UnicodeDecodeError) as err:
+        if isinstance(err, OSError) and err.errno == errno.ENAMETOOLONG:
+            raise ComposeFileProblem(
+                f"names {_name(path)}, a name of {len(path.name)} characters, too long for the file system", "shorten the file name"
+            ) from None
         raise ComposeFileProblem(f"names {_name(path)}, which cannot be read as UTF-8 text ({type(err).__name__})", fix) from None
     environment: dict[str, str] = {}
     try:

@@ -20,7 +20,7 @@ import re
 import shlex
 from typing import Any, Callable
 
-from hud_sync_hook.model import describe_type
+from hud_sync_hook.model import describe_type, shortened
 from hud_sync_hook.task_row import read_bool
 
 _BAD: Any = object()  # a field that was refused; its problem is already recorded (and no dump is made)
@@ -123,8 +123,7 @@ class _Reader:
 def _shown(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return describe_type(value)
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return shortened(repr(value))
 
 
 def _lax_int(value: Any) -> int | None:

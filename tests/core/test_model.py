@@ -19,6 +19,7 @@ from hud_sync_hook.model import (
     remote_signature,
     remote_slug,
     short_scenario,
+    shortened,
     signature,
     signature_digest,
     task_from_mapping,
@@ -247,3 +248,11 @@ def test_repr_names_every_field_and_compacting_twice_keeps_the_values():
     task.compact()
     assert task.compacted and task.args == {"a": 2, "b": 1} and task.validation == [{"name": "v", "arguments": {}}]
     assert task.agent_config is None
+
+
+def test_a_long_text_is_cut_to_its_limit_with_an_ellipsis_and_a_short_one_kept_whole():
+    assert shortened("x" * 40) == "x" * 40
+    assert shortened("x" * 41) == "x" * 37 + "..."
+    assert shortened("abcdefgh", 8) == "abcdefgh"
+    assert shortened("abcdefghi", 8) == "abcde..."
+    assert len(shortened("y" * 500, 60)) == 60
